@@ -1,0 +1,5 @@
+"""Entry point for `python -m gitdesk`."""
+
+from gitdesk.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""The `gitdesk` command line (click): thin commands over the tracker."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from gitdesk import __version__
+from gitdesk.cli.context import Context, fail
+from gitdesk.errors import GitdeskError, UsageError
+
+
+class Group(click.Group):
+    """Turns GitdeskError into a message and exit code 1 (2 for usage), once, here."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as err:
+            click.echo(f"gitdesk: {err}", err=True)
+            ctx.exit(2)
+        except GitdeskError as err:
+            fail(str(err))
+            ctx.exit(1)
+        except BrokenPipeError:  # `gitdesk list | head`
+            sys.stderr.close()
+            ctx.exit(0)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they were added, by topic
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-C", "directory", metavar="DIR", type=click.Path(file_okay=False), help="Run as if started in DIR.")
+@click.version_option(__version__, prog_name="gitdesk")
+@click.pass_context
+def main(ctx: click.Context, directory: str | None) -> None:
+    """A helpdesk that lives in a Git repository.
+
+    Tickets are Markdown files with YAML front matter under tickets/.
+    GITDESK_NOW sets the clock (ISO 8601) and GITDESK_USER the actor.
+
+    \b
+    Examples:
+      gitdesk new --title "Printer jams on floor 3" --type incident --priority P3
+      gitdesk list --assignee sari --sort priority
+      gitdesk move T-42 resolved --resolution fixed --note "Replaced the fuser"
+      gitdesk validate --base origin/main
+    """
+    if directory:
+        try:
+            os.chdir(directory)
+        except OSError as err:
+            raise click.BadParameter(f"cannot enter {directory}: {err.strerror}", param_hint="-C") from None
+    ctx.obj = Context()
+
+
+def _register() -> None:
+    from gitdesk.cli import read, setup, write
+
+    for command in (setup.init, write.new, read.show, read.list_, write.move, write.assign,
+                    write.comment, write.escalate, write.feedback, setup.validate, setup.fmt,
+                    setup.renumber):  # fmt: skip
+        main.add_command(command)
+
+
+_register()

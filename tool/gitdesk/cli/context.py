@@ -1,0 +1,72 @@
+"""Shared state for commands: the tracker, the clock, the actor, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+import click
+
+from gitdesk.errors import GitdeskError
+from gitdesk.tracker import Tracker, clock
+
+
+class Context:
+    """Built once per run; everything is looked up lazily."""
+
+    @cached_property
+    def tracker(self) -> Tracker:
+        return Tracker.at(Path.cwd())
+
+    @cached_property
+    def now(self) -> datetime:
+        return clock()
+
+    @cached_property
+    def actor(self) -> str:
+        """GITDESK_USER, else the person whose email or name matches git's user."""
+        user = os.environ.get("GITDESK_USER", "").strip()
+        if user:
+            return user
+        from gitdesk import git
+
+        name, email = git.identity(self.tracker.root)
+        for person in self.tracker.config.people.values():
+            if email and email.lower() in (e.lower() for e in person.emails):
+                return person.handle
+            if name and name == person.name:
+                return person.handle
+        if email or name:
+            return str(email or name)
+        raise GitdeskError("who are you? set GITDESK_USER=<handle> or `git config user.email`")
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def fail(message: str) -> None:
+    for line in message.splitlines() or [""]:
+        click.echo(f"gitdesk: {line}" if not _located(line) else line, err=True)
+
+
+def _located(line: str) -> bool:
+    head = line.split(":", 1)[0]
+    return head.endswith((".md", ".yml"))
+
+
+def emit_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def note(message: str) -> None:
+    """A message for the person (stderr), never mixed into data on stdout."""
+    click.echo(message, err=True)
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")

@@ -1,0 +1,226 @@
+"""A tracker on disk: finds its root, loads config and tickets, applies verbs.
+
+This is the one place that orchestrates the adapters (files, YAML, git) for
+the front ends: the CLI, the SLA job and the site plugin all go through it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+from gitdesk import store
+from gitdesk.actions import Edit
+from gitdesk.config import Config, parse_config
+from gitdesk.errors import GitdeskError, InvalidConfig, NotFound, Problem, UsageError
+from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, load_with_lines, split
+from gitdesk.splice import apply as splice_apply
+from gitdesk.splice import line_of
+from gitdesk.ticket import ID_RE, Ticket, slugify
+
+CONFIG = "tickets/config.yml"
+
+
+def clock(env: dict[str, str] | os._Environ[str] = os.environ) -> datetime:
+    """GITDESK_NOW if set (ISO 8601 with a zone), else the current time."""
+    value = env.get("GITDESK_NOW")
+    if not value:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"GITDESK_NOW='{value}' is not an ISO 8601 time like 2026-11-20T08:15:00Z") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"GITDESK_NOW='{value}' has no time zone; add Z or an offset like +07:00")
+    return moment
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds tickets/config.yml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG).is_file():
+            return folder
+    raise GitdeskError(f"no {CONFIG} in {start} or any folder above it; "
+                       "run `gitdesk init` to set up a tracker here")  # fmt: skip
+
+
+@dataclass
+class Tracker:
+    root: Path
+
+    @classmethod
+    def at(cls, start: Path) -> Tracker:
+        return cls(find_root(start))
+
+    @cached_property
+    def config(self) -> Config:
+        path = self.root / CONFIG
+        try:
+            data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidConfig([Problem(CONFIG, "is not UTF-8; save it as UTF-8", line=1)]) from None
+        except FrontMatterError as err:
+            raise InvalidConfig([Problem(CONFIG, str(err), line=err.line)]) from None
+        try:
+            return parse_config(data, CONFIG)
+        except InvalidConfig as err:
+            raise InvalidConfig([_at_line(p, lines) for p in err.problems]) from None
+
+    # --- reading ---------------------------------------------------------------
+
+    def load_all(self, progress: Callable[[int, int], None] | None = None) -> list[store.Loaded]:
+        return store.load_all(self.root, progress)
+
+    def tickets(self) -> list[Ticket]:
+        """Every ticket that could be read (use load_all to see parse problems)."""
+        return [x.ticket for x in self.load_all() if x.ticket is not None]
+
+    def locate(self, ticket_id: str) -> str:
+        """The path of a ticket by ID, from file names alone (nothing is parsed)."""
+        ticket_id = ticket_id.strip().upper()
+        if not ID_RE.match(ticket_id):
+            raise UsageError(f"'{ticket_id}' is not a ticket ID like {self.config.id_prefix}-42")
+        paths = store.find_by_id(self.root, ticket_id)
+        if not paths:
+            raise NotFound(f"no ticket {ticket_id} (no tickets/**/{ticket_id}-*.md)")
+        if len(paths) > 1:
+            raise GitdeskError(f"{ticket_id} is used by {len(paths)} files: {', '.join(paths)}; "
+                               f"run `gitdesk renumber {paths[-1]}`")  # fmt: skip
+        return paths[0]
+
+    def get(self, ticket_id: str) -> Ticket:
+        rel = self.locate(ticket_id)
+        loaded = store.load_file(self.root, rel)
+        if loaded.ticket is None or any(p.severity == "error" for p in loaded.problems):
+            raise GitdeskError("\n".join(p.render() for p in loaded.problems) or f"{rel}: unreadable")
+        return loaded.ticket
+
+    def kb_slugs(self) -> set[str]:
+        folder = self.root / "kb"
+        return {
+            p.relative_to(folder).with_suffix("").as_posix()
+            for p in folder.rglob("*.md")
+            if p.relative_to(folder).parts[0] != "replies"
+        }
+
+    def reply(self, name: str) -> str:
+        """The text of a canned reply, kb/replies/<name>.md (front matter dropped)."""
+        if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
+            raise UsageError(f"'{name}' is not a reply name (lower-case letters, digits, - and _)")
+        path = self.root / "kb" / "replies" / f"{name}.md"
+        if not path.is_file():
+            known = sorted(p.stem for p in (self.root / "kb" / "replies").glob("*.md"))
+            raise NotFound(f"no canned reply kb/replies/{name}.md; replies: {', '.join(known) or 'none'}")
+        text = path.read_text(encoding="utf-8")
+        return split(text).body if text.startswith("---\n") else text
+
+    def template(self, type_: str) -> tuple[dict[str, object], str]:
+        """A type's template: default fields and the body skeleton."""
+        kind = self.config.types.get(type_)
+        if kind is None:
+            raise UsageError(f"'{type_}' is not a type; types: {', '.join(self.config.types)}")
+        path = self.root / "tickets" / "templates" / kind.template
+        if not path.is_file():
+            return {}, ""
+        doc = split(path.read_text(encoding="utf-8"))
+        data = load(doc.front)
+        return (data if isinstance(data, dict) else {}), doc.body
+
+    def resolve_lines(self, problems: Iterable[Problem]) -> list[Problem]:
+        """Fill in line numbers from each file's key positions."""
+        cache: dict[str, tuple[Document, object] | None] = {}
+        out = []
+        for p in problems:
+            if p.line is None and p.loc and p.path.endswith(".md"):
+                if p.path not in cache:
+                    cache[p.path] = _front(self.root / p.path)
+                found = cache[p.path]
+                if found and isinstance(found[1], dict):
+                    p = Problem(p.path, p.message, p.loc, line_of(found[0].front, found[1], p.loc))
+            out.append(p)
+        return out
+
+    # --- writing ---------------------------------------------------------------
+
+    def change(self, ticket_id: str, verb: Callable[[Ticket], Edit]) -> tuple[Ticket, str]:
+        """Apply a verb under the ticket's lock; a refused verb leaves the file untouched."""
+        rel = self.locate(ticket_id)
+        path = self.root / rel
+        with store.locked(path):
+            text = store.read_text(path, rel)
+            loaded, doc, data = store.parse(rel, text)
+            if loaded.ticket is None or doc is None or not isinstance(data, dict):
+                raise GitdeskError("\n".join(p.render() for p in loaded.problems))
+            edit = verb(loaded.ticket)
+            events = [e.to_mapping() for e in edit.events]
+            new_doc = splice_apply(doc, data, edit.changes, events)
+            store.write_atomic(path, new_doc.render())
+        reread = store.parse(rel, new_doc.render())[0].ticket
+        assert reread is not None
+        return reread, rel
+
+    def rewrite(self, rel: str, transform: Callable[[Document, dict[str, object]], Document | None]) -> bool:
+        """Rewrite one file under its lock with a text-level transform; True if it changed."""
+        path = self.root / rel
+        with store.locked(path):
+            text = store.read_text(path, rel)
+            found = _front_text(text)
+            if found is None or not isinstance(found[1], dict):
+                raise GitdeskError(f"{rel}: cannot be rewritten until it parses; run gitdesk validate")
+            new = transform(*found)
+            if new is None or new.render() == text:
+                return False
+            store.write_atomic(path, new.render())
+            return True
+
+    def create(self, data: dict[str, object], body: str, taken: Iterable[str] = ()) -> tuple[str, Path]:
+        """Write a new ticket with the next free ID (1 + max over here and `taken` names)."""
+        folder = self.root / "tickets"
+        prefix = self.config.id_prefix
+        with store.locked_dir(folder):
+            names = [rel.rsplit("/", 1)[-1] for rel, _ in store.discover(self.root)]
+            number = 1 + max_number([*names, *taken], prefix)
+            ticket_id = f"{prefix}-{number}"
+            data = {"id": ticket_id, **{k: v for k, v in data.items() if k != "id"}}
+            path = folder / f"{ticket_id}-{slugify(str(data.get('title', '')))}.md"
+            text = Document(canonical(data), body if body.endswith("\n") or not body else body + "\n")
+            check = store.parse(path.relative_to(self.root).as_posix(), text.render())[0]
+            if check.ticket is None:
+                raise GitdeskError("\n".join(p.render() for p in check.problems))
+            store.create_exclusive(path, text.render())
+        return ticket_id, path
+
+
+def max_number(names: Iterable[str], prefix: str) -> int:
+    """The highest N among file names `<PREFIX>-N-slug.md` / `<PREFIX>-N.md` (0 if none)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-([1-9][0-9]*)(?:-|\.md$)")
+    numbers = [int(m.group(1)) for n in names if (m := pattern.match(n))]
+    return max(numbers, default=0)
+
+
+def _at_line(problem: Problem, lines: dict[tuple[str | int, ...], int]) -> Problem:
+    loc = problem.loc
+    while loc and loc not in lines:
+        loc = loc[:-1]
+    return Problem(problem.path, problem.message, problem.loc, lines.get(loc) if loc else None)
+
+
+def _front(path: Path) -> tuple[Document, object] | None:
+    try:
+        return _front_text(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _front_text(text: str) -> tuple[Document, object] | None:
+    try:
+        doc = split(text)
+        return doc, load(doc.front)
+    except FrontMatterError:
+        return None
