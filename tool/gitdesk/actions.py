@@ -122,7 +122,9 @@ def new_ticket(
     """The front matter of a new ticket: fields, routing, `created` and its first event."""
     type_ = str(fields.get("type", ""))
     tags = fields.get("tags") or []
-    route = config.route(type_, str(fields.get("priority", "")), tuple(tags) if isinstance(tags, list) else ())
+    route = config.route(
+        type_, str(fields.get("priority", "")), tuple(tags) if isinstance(tags, list) else ()
+    )
     data: dict[str, object] = {
         "id": ticket_id,
         "title": fields.get("title"),

@@ -149,19 +149,19 @@ def parse_config(data: object, path: str = "tickets/config.yml") -> Config:
         c.add(("id_prefix",), f"'{prefix}' must be capital letters and digits, like T or IT")
     people = _people(c, data.get("people"))
     workflow = _workflow(c, data.get("workflow"))
-    priorities = _priorities(c, data.get("priorities"))
-    types = _types(c, data.get("types"))
+    defaults = Config()
+    priorities = _priorities(c, data.get("priorities")) or dict(defaults.priorities)
+    types = _types(c, data.get("types")) or dict(defaults.types)
     teams = _teams(c, data.get("teams"), people)
     routing = _routing(c, data.get("routing"), types, teams, people, priorities)
     if c.problems:
         raise InvalidConfig(c.problems)
-    defaults = Config()
     return Config(
         id_prefix=prefix,
         people=people,
         workflow=workflow,
-        priorities=priorities or defaults.priorities,
-        types=types or defaults.types,
+        priorities=priorities,
+        types=types,
         teams=teams,
         routing=routing,
         sections={k: data[k] for k in ("sla", "escalation", "site") if k in data},
@@ -231,7 +231,8 @@ def _workflow(c: _Checker, value: object) -> Workflow:
         reviewers = c.words(entry.get("reviewers"), ("workflow", "approvals", i, "reviewers"))
         if not reviewers:
             c.add(("workflow", "approvals", i), "needs reviewers: [handle or org/team, ...]")
-        approvals.append(Approval(*(e if isinstance(e, str) else None for e in ends), reviewers))
+        src, dst = (e if isinstance(e, str) else None for e in ends)
+        approvals.append(Approval(src, dst, reviewers))
     return Workflow(statuses, initial, transitions, tuple(approvals))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,13 @@ class _Resolver(yaml.resolver.Resolver):
 
 
 _Resolver.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
-_resolve = _Resolver().resolve
+_resolve: Any = _Resolver().resolve
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key: object, first: int, mark: Any) -> None:
+        super().__init__(None, None, "duplicate key", mark)
+        self.key, self.first = key, first
 
 
 def _mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -66,12 +72,7 @@ def _mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
                 None, None, "a key must be plain text", key_node.start_mark
             )
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key '{key}' (first on line {seen[key] + 1}); keep one",
-                key_node.start_mark,
-            )
+            raise _DuplicateKey(key, seen[key], key_node.start_mark)
         seen[key] = key_node.start_mark.line
     return dict(loader.construct_pairs(node, deep=True))
 
@@ -124,7 +125,7 @@ def _check_structure(front: str, first_line: int) -> None:
         return
     depth = 0
     for event in yaml.parse(front, Loader=_Loader):
-        line = first_line + event.start_mark.line
+        line = first_line + (event.start_mark.line if event.start_mark else 0)
         if isinstance(event, yaml.AliasEvent | yaml.NodeEvent) and getattr(event, "anchor", None):
             raise FrontMatterError("YAML anchors and aliases (&name, *name) are not allowed", line)
         if isinstance(event, yaml.CollectionStartEvent):
@@ -140,6 +141,12 @@ def load(front: str, first_line: int = 2) -> object:
     try:
         _check_structure(front, first_line)
         return yaml.load(front, Loader=_Loader)  # noqa: S506  (_Loader is a SafeLoader)
+    except FrontMatterError:
+        raise
+    except _DuplicateKey as err:
+        line = first_line + err.problem_mark.line if err.problem_mark else None
+        where = f"first on line {first_line + err.first}"
+        raise FrontMatterError(f"invalid YAML: duplicate key '{err.key}' ({where}); keep one", line) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = first_line + mark.line if mark else None
@@ -198,7 +205,27 @@ def scalar(value: object, flow: bool = False) -> str:
         return text
     if text.isprintable():
         return "'" + text.replace("'", "''") + "'"
-    return json.dumps(text, ensure_ascii=False)
+    return _double_quoted(text)
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def _double_quoted(text: str) -> str:
+    """A double-quoted scalar; anything that is not printable is escaped (YAML forbids it raw)."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _is_scalar(value: object) -> bool:
@@ -238,7 +265,7 @@ def _event_lines(event: Mapping[str, object], item: str) -> list[str]:
         elif _is_scalar(value):
             lines.append(f"{lead}{scalar(k)}: {scalar(value)}")
         else:
-            lines.append(f"{lead}{scalar(k)}: {json.dumps(value, ensure_ascii=False)}")
+            lines.append(f"{lead}{scalar(k)}: {json.dumps(value)}")
     return lines
 
 
@@ -265,4 +292,4 @@ def canonical(data: Mapping[str, object]) -> str:
     lines: list[str] = []
     for key, value in data.items():
         lines.extend(entry(str(key), value))
-    return "\n".join(lines) + "\n" if lines else ""
+    return "\n".join(lines) + "\n" if lines else "{}\n"

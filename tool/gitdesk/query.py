@@ -69,12 +69,18 @@ def select(
     statuses = list(config.workflow.statuses)
     keys = {
         "id": _id_number,
-        "priority": lambda t: (order.index(t.priority) if t.priority in order else len(order), _id_number(t)),
+        "priority": lambda t: (
+            order.index(t.priority) if t.priority in order else len(order),
+            _id_number(t),
+        ),
         "created": lambda t: (t.created.timestamp() if t.created else 0.0, _id_number(t)),
         "updated": lambda t: (t.updated.timestamp() if t.updated else 0.0, _id_number(t)),
-        "status": lambda t: (statuses.index(t.status) if t.status in statuses else 99, _id_number(t)),
+        "status": lambda t: (
+            statuses.index(t.status) if t.status in statuses else 99,
+            _id_number(t),
+        ),
         "assignee": lambda t: (t.assignee or "~", _id_number(t)),
         "title": lambda t: (t.title.lower(), _id_number(t)),
     }
-    chosen.sort(key=keys[sort], reverse=reverse)  # type: ignore[arg-type]
+    chosen.sort(key=keys[sort], reverse=reverse)
     return chosen[:limit] if limit else chosen

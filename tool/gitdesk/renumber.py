@@ -52,7 +52,8 @@ def renumber(tracker: Tracker, rel: str, to: str | None, base: str | None) -> Re
     prefix = tracker.config.id_prefix
     collided = len(store.find_by_id(tracker.root, old_id)) > 1
     names = [r.rsplit("/", 1)[-1] for r, _ in store.discover(tracker.root)]
-    new_id = to or f"{prefix}-{1 + max_number([*names, *git.ticket_names_on_branches(tracker.root)], prefix)}"
+    taken = [*names, *git.ticket_names_on_branches(tracker.root)]
+    new_id = to or f"{prefix}-{1 + max_number(taken, prefix)}"
     if not ID_RE.match(new_id):
         raise UsageError(f"'{new_id}' is not an ID like {prefix}-42")
     if store.find_by_id(tracker.root, new_id):
@@ -71,9 +72,9 @@ def renumber(tracker: Tracker, rel: str, to: str | None, base: str | None) -> Re
     result = Renumbered(old_id, new_id, rel, new_rel)
     scope = _scope(tracker, base, collided)
     for other, _ in store.discover(tracker.root):
-        if other != new_rel and (scope is None or other in scope):
-            if tracker.rewrite(other, lambda d, m: _retarget(d, m, old_id, new_id)):
-                result.updated.append(other)
+        in_scope = other != new_rel and (scope is None or other in scope)
+        if in_scope and tracker.rewrite(other, lambda d, m: _retarget(d, m, old_id, new_id)):
+            result.updated.append(other)
     return result
 
 

@@ -110,10 +110,9 @@ def apply(
         new["history"] = history
     lines = doc.front.split("\n")[:-1] if doc.front else []
     spans = scan(lines)
-    if not _trusted(spans, data):
-        front = canonical(new)
-    else:
-        front = _splice(lines, spans, new, changes, events)
+    # An untrusted scan (unusual layout) falls back to re-emitting everything.
+    trusted = bool(data) and _trusted(spans, data)
+    front = _splice(lines, spans, new, changes, events) if trusted else canonical(new)
     result = Document(front, doc.body if body is None else body)
     if load(result.front) != new:
         raise AssertionError("gitdesk produced front matter that does not read back; not written")

@@ -54,8 +54,7 @@ def read_text(path: Path, rel: str) -> str:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise FrontMatterError(
-            f"byte {err.start} is not UTF-8 ({raw[err.start : err.start + 1]!r}); "
-            "save the file as UTF-8",
+            f"byte {err.start} is not UTF-8 ({raw[err.start : err.start + 1]!r}); save the file as UTF-8",
             line,
         ) from None
 
@@ -71,9 +70,7 @@ def parse(rel: str, text: str) -> tuple[Loaded, Document | None, object]:
         problem = Problem(rel, "the front matter must be a mapping of fields (id: T-1, ...)", line=2)
         return Loaded(rel, None, (problem,)), doc, data
     ticket, found = ticket_from_mapping(rel, data, doc.body)
-    problems = tuple(
-        Problem(rel, message, loc, line_of(doc.front, data, loc)) for loc, message in found
-    )
+    problems = tuple(Problem(rel, message, loc, line_of(doc.front, data, loc)) for loc, message in found)
     return Loaded(rel, ticket, problems), doc, data
 
 

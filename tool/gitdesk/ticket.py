@@ -173,7 +173,8 @@ def parse_time(value: object) -> tuple[datetime | None, str | None]:
 def describe(value: object) -> str:
     """Name a YAML value's type the way a user wrote it, with the YAML 1.1 hint."""
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()} (YAML reads unquoted yes/no/on/off as booleans; quote it)"
+        word = str(value).lower()
+        return f"the boolean {word} (YAML reads unquoted yes/no/on/off as booleans; quote it)"
     if isinstance(value, int | float):
         return f"the number {value} (quote it to keep it as text)"
     if value is None:
@@ -222,9 +223,7 @@ class _Reader:
         if value is None:
             return ()
         if isinstance(value, str):
-            self.problems.append(
-                ((key,), f"{key}: expected a list like [{value}], got the text '{value}'")
-            )
+            self.problems.append(((key,), f"{key}: expected a list like [{value}], got the text '{value}'"))
             return (value,)
         if not isinstance(value, list):
             self.problems.append(((key,), f"{key}: expected a list, got {describe(value)}"))
@@ -246,7 +245,17 @@ class _Reader:
 
 
 OWNED = frozenset(
-    {*REQUIRED, "assignee", "team", "tags", "kb", "related", "duplicate_of", "confidential", "history"}
+    {
+        *REQUIRED,
+        "assignee",
+        "team",
+        "tags",
+        "kb",
+        "related",
+        "duplicate_of",
+        "confidential",
+        "history",
+    }
 )
 
 
@@ -311,7 +320,9 @@ def _history(value: object, problems: list[tuple[Loc, str]]) -> tuple[Event, ...
 def _event(i: int, item: object, problems: list[tuple[Loc, str]]) -> Event | None:
     where = f"history[{i}]"
     if not isinstance(item, dict):
-        problems.append((("history", i), f"{where}: expected a mapping like {{at: ..., by: ..., event: ...}}"))
+        problems.append(
+            (("history", i), f"{where}: expected a mapping like {{at: ..., by: ..., event: ...}}")
+        )
         return None
     at, why = parse_time(item.get("at"))
     if why:
@@ -358,7 +369,6 @@ def _event(i: int, item: object, problems: list[tuple[Loc, str]]) -> Event | Non
         resolution=texts["resolution"],
         rating=rating,
     )
-
 
 
 def as_dict(ticket: Ticket, category: str | None = None) -> dict[str, object]:

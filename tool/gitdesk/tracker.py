@@ -173,7 +173,7 @@ class Tracker:
             found = _front_text(text)
             if found is None or not isinstance(found[1], dict):
                 raise GitdeskError(f"{rel}: cannot be rewritten until it parses; run gitdesk validate")
-            new = transform(*found)
+            new = transform(found[0], found[1])
             if new is None or new.render() == text:
                 return False
             store.write_atomic(path, new.render())

@@ -54,7 +54,11 @@ def _references(ticket: Ticket, ids: Collection[str], kb: Collection[str] | None
             out.append(Problem(ticket.path, f"related: no ticket {ref} exists", ("related",)))
     if ticket.duplicate_of and ticket.duplicate_of not in ids:
         out.append(
-            Problem(ticket.path, f"duplicate_of: no ticket {ticket.duplicate_of} exists", ("duplicate_of",))
+            Problem(
+                ticket.path,
+                f"duplicate_of: no ticket {ticket.duplicate_of} exists",
+                ("duplicate_of",),
+            )
         )
     if kb is not None:
         for slug in ticket.kb:
@@ -150,7 +154,11 @@ def _history(
 
 
 def _status_change(
-    i: int, event: Event, status: str, config: Config, found: list[tuple[tuple[str | int, ...], str]]
+    i: int,
+    event: Event,
+    status: str,
+    config: Config,
+    found: list[tuple[tuple[str | int, ...], str]],
 ) -> str:
     wf, loc = config.workflow, ("history", i)
     old, new = event.from_ or "", event.to or ""

@@ -34,7 +34,13 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("-C", "directory", metavar="DIR", type=click.Path(file_okay=False), help="Run as if started in DIR.")
+@click.option(
+    "-C",
+    "directory",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Run as if started in DIR.",
+)
 @click.version_option(__version__, prog_name="gitdesk")
 @click.pass_context
 def main(ctx: click.Context, directory: str | None) -> None:

@@ -50,5 +50,3 @@ def _names_on_branches(ctx: Context) -> set[str]:
     from gitdesk import git
 
     return git.ticket_names_on_branches(ctx.tracker.root)
-
-

@@ -75,7 +75,12 @@ LIST_COLUMNS = ("id", "status", "priority", "type", "assignee", "team", "created
 
 @click.command("list")
 @click.option("--status", multiple=True, help="Only this status (repeatable).")
-@click.option("--category", multiple=True, type=click.Choice(["open", "paused", "done"]), help="Only this status category.")
+@click.option(
+    "--category",
+    multiple=True,
+    type=click.Choice(["open", "paused", "done"]),
+    help="Only this status category.",
+)
 @click.option("--priority", multiple=True, help="Only this priority (repeatable).")
 @click.option("--type", "type_", multiple=True, help="Only this type (repeatable).")
 @click.option("--team", multiple=True, help="Only this team (repeatable).")
@@ -132,4 +137,3 @@ def _table(tickets: list[Ticket]) -> None:
     click.echo(header)
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -10,8 +10,8 @@ import click
 
 from gitdesk import store
 from gitdesk.cli.context import Context, emit_json, note, pass_ctx
-from gitdesk.errors import GitdeskError, Problem
-from gitdesk.frontmatter import canonical
+from gitdesk.errors import Problem
+from gitdesk.frontmatter import Document, canonical
 
 
 @click.command()
@@ -24,7 +24,8 @@ def init(directory: Path, force: bool) -> None:
 
     \b
     Example:
-      gitdesk init my-helpdesk && cd my-helpdesk && gitdesk new --title "First ticket" --type question --priority P4
+      gitdesk init my-helpdesk
+      cd my-helpdesk && gitdesk new --title "First ticket" --type question --priority P4
     """
     scaffold = resources.files("gitdesk") / "scaffold"
     written, kept = [], []
@@ -65,7 +66,13 @@ def _github(problem: Problem) -> str:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--base", metavar="REF", help="Also check changes since REF: transitions, history, new IDs.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
 @pass_ctx
 def validate(ctx: Context, paths: tuple[str, ...], base: str | None, fmt: str) -> None:
     """Check tickets and the config; print every problem as path:line: message.
@@ -91,7 +98,9 @@ def validate(ctx: Context, paths: tuple[str, ...], base: str | None, fmt: str) -
     for p in problems if fmt != "json" else ():
         click.echo(_github(p) if fmt == "github" else p.render())
     files = len({p.path for p in problems})
-    summary = f"{count} ticket(s) checked: " + (f"{len(problems)} problem(s) in {files} file(s)" if problems else "all valid")
+    summary = f"{count} ticket(s) checked: " + (
+        f"{len(problems)} problem(s) in {files} file(s)" if problems else "all valid"
+    )
     note(summary)
     ctx_exit(1 if problems else 0)
 
@@ -102,7 +111,11 @@ def ctx_exit(code: int) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--check", is_flag=True, help="Change nothing; list files not in canonical form and exit 1 if any.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Change nothing; list files not in canonical form and exit 1 if any.",
+)
 @pass_ctx
 def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
     """Rewrite ticket files into the canonical form (docs/format.md).
@@ -120,7 +133,7 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
         if wanted and not any(path == w or w in path.parents for w in wanted):
             continue
         text = store.read_text(path, rel)
-        loaded, doc, data = store.parse(rel, text)
+        _, doc, data = store.parse(rel, text)
         if doc is None or not isinstance(data, dict):
             broken.append(rel)
             continue
@@ -131,7 +144,7 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
             continue
         changed.append(rel)
         if not check:
-            tracker.rewrite(rel, lambda d, m: type(d)(canonical(m), body))
+            tracker.rewrite(rel, partial(_reformat, body=body))
     for rel in changed:
         click.echo(f"{'would reformat' if check else 'reformatted'} {rel}")
     for rel in broken:
@@ -139,6 +152,10 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
     note(f"{len(changed)} file(s) {'to reformat' if check else 'reformatted'}, {untouched} already canonical")
     if (check and changed) or broken:
         ctx_exit(1)
+
+
+def _reformat(doc: Document, data: dict[str, object], body: str) -> Document:
+    return Document(canonical(data), body)
 
 
 @click.command()
@@ -165,4 +182,3 @@ def renumber(ctx: Context, target: str, new_id: str | None, base: str | None) ->
     note(f"renamed {done.old_path} -> {done.new_path}")
     for other in done.updated:
         note(f"updated references in {other}")
-

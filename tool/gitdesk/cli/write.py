@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -27,14 +28,28 @@ def _report(ticket: Ticket, path: str, what: str) -> None:
 @click.option("--team", help="The team (default: from routing).")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
 @click.option("--body", help="The description (default: the type's template).")
-@click.option("--body-file", type=click.File("r", encoding="utf-8"), help="Read the description from a file (- for stdin).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Any other field, e.g. --set location=HQ-3F.")
-@click.option("--branch", is_flag=True, help="Create and switch to branch ticket/<ID>-<slug> for a pull request.")
+@click.option(
+    "--body-file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the description from a file (- for stdin).",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other field, e.g. --set location=HQ-3F.",
+)
+@click.option(
+    "--branch",
+    is_flag=True,
+    help="Create and switch to branch ticket/<ID>-<slug> for a pull request.",
+)
 @click.option("--commit", is_flag=True, help="Commit the new file.")
 @pass_ctx
 def new(ctx: Context, title: str | None, type_: str | None, priority: str | None, requester: str | None,
         assignee: str | None, team: str | None, tags: tuple[str, ...], body: str | None,
-        body_file: click.utils.LazyFile | None, sets: tuple[str, ...], branch: bool, commit: bool) -> None:  # fmt: skip
+        body_file: TextIO | None, sets: tuple[str, ...], branch: bool, commit: bool) -> None:  # fmt: skip
     """Create a ticket from its type's template, routed to a team; print its ID.
 
     Missing required fields are asked for on a terminal; elsewhere they are an
@@ -79,7 +94,10 @@ def _git_steps(ctx: Context, ticket_id: str, path: Path, branch: bool, commit: b
 @click.argument("ticket_id", metavar="ID")
 @click.argument("status")
 @click.option("--note", "text", help="Why, for the timeline (public).")
-@click.option("--resolution", help="How it ended, for a move to a done status: fixed, workaround, duplicate, ...")
+@click.option(
+    "--resolution",
+    help="How it ended, for a move to a done status: fixed, workaround, duplicate, ...",
+)
 @pass_ctx
 def move(ctx: Context, ticket_id: str, status: str, text: str | None, resolution: str | None) -> None:
     """Move a ticket to another status along an allowed transition.
@@ -144,7 +162,9 @@ def comment(ctx: Context, ticket_id: str, text: str | None, internal: bool, repl
 
     def verb(t: Ticket) -> Edit:
         parts = [actions.fill_reply(template, t, tracker.config, ctx.actor)] if template else []
-        return actions.comment(t, "\n\n".join([*parts, *([text] if text else [])]), internal, ctx.actor, ctx.now)
+        return actions.comment(
+            t, "\n\n".join([*parts, *([text] if text else [])]), internal, ctx.actor, ctx.now
+        )
 
     ticket, path = tracker.change(ticket_id, verb)
     _report(ticket, path, f"{'internal note' if internal else 'public comment'} added")
@@ -181,7 +201,7 @@ def feedback(ctx: Context, ticket_id: str, rating: int, text: str | None) -> Non
       gitdesk feedback T-42 5 --comment "Fixed within the hour, thanks"
     """
     ticket, path = ctx.tracker.change(
-        ticket_id, lambda t: actions.feedback(t, rating, text, ctx.tracker.config, ctx.actor, ctx.now)
+        ticket_id,
+        lambda t: actions.feedback(t, rating, text, ctx.tracker.config, ctx.actor, ctx.now),
     )
     _report(ticket, path, f"feedback {rating}/5 recorded")
-
