@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from gitdesk.config import Config
-from gitdesk.ticket import Ticket
+if TYPE_CHECKING:
+    from gitdesk.config import Config
+    from gitdesk.ticket import Ticket
 
 SORT_KEYS = ("id", "priority", "created", "updated", "status", "assignee", "title")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,22 @@ def test_dash_c_and_actor_from_git_identity(desk: Desk, monkeypatch: pytest.Monk
 def test_bad_gitdesk_now_is_a_usage_error(desk: Desk) -> None:
     result = desk.run("new", "--title", "x", "--type", "question", env={"GITDESK_NOW": "2026-11-20 06:00"})
     assert result.exit_code == 2 and "has no time zone" in result.stderr
+
+
+def test_init_scaffolds_a_working_tracker_and_never_overwrites(tmp_path: Path) -> None:
+    from tests.conftest import git
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(root, "init", "-q")
+    desk = Desk(root)
+    created = desk.ok("init").stdout
+    assert "created tickets/config.yml" in created and "created tickets/templates/incident.md" in created
+    assert desk.ok("new", "--title", "First", "--type", "question", "--priority", "P4").stdout == "T-1\n"
+    assert desk.run("validate").exit_code == 0
+    config = root / "tickets/config.yml"
+    config.write_text(config.read_text() + "# mine\n")
+    again = desk.ok("init")
+    assert "kept 6 existing file(s)" in again.stderr and config.read_text().endswith("# mine\n")
+    desk.ok("init", "--force")
+    assert not config.read_text().endswith("# mine\n")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gitdesk.errors import GitdeskError
-from gitdesk.tracker import Tracker, clock
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from gitdesk.tracker import Tracker
 
 
 class Context:
@@ -20,10 +24,14 @@ class Context:
 
     @cached_property
     def tracker(self) -> Tracker:
+        from gitdesk.tracker import Tracker
+
         return Tracker.at(Path.cwd())
 
     @cached_property
     def now(self) -> datetime:
+        from gitdesk.tracker import clock
+
         return clock()
 
     @cached_property

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from gitdesk.cli.context import Context, emit_json, pass_ctx
-from gitdesk.query import SORT_KEYS, Filter, select
-from gitdesk.ticket import Event, Ticket, as_dict, event_dict
+from gitdesk.query import SORT_KEYS
+
+if TYPE_CHECKING:
+    from gitdesk.ticket import Event, Ticket
 
 
 def _when(event: Event) -> str:
@@ -45,6 +48,8 @@ def show(ctx: Context, ticket_id: str, as_json: bool) -> None:
       gitdesk show T-42
       gitdesk show T-42 --json | jq .history
     """
+    from gitdesk.ticket import as_dict, event_dict
+
     tracker = ctx.tracker
     t = tracker.get(ticket_id)
     category = tracker.config.workflow.category(t.status)
@@ -107,6 +112,9 @@ def list_(ctx: Context, status: tuple[str, ...], category: tuple[str, ...], prio
       gitdesk list --all --type incident --tag vpn --json
       gitdesk list --all --csv > tickets.csv
     """
+    from gitdesk.query import Filter, select
+    from gitdesk.ticket import as_dict
+
     tracker = ctx.tracker
     where = Filter(status, category, priority, type_, team, assignee, tag, text, include_done)
     chosen = select(tracker.tickets(), tracker.config, where, sort, reverse, limit)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from gitdesk import store
 from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+
+if TYPE_CHECKING:
+    from gitdesk.frontmatter import Document
 from gitdesk.errors import Problem
-from gitdesk.frontmatter import Document, canonical
 
 
 @click.command()
@@ -125,6 +127,9 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
       gitdesk fmt --check      # in CI
       gitdesk fmt tickets/T-42-vpn-drops.md
     """
+    from gitdesk import store
+    from gitdesk.frontmatter import canonical
+
     tracker = ctx.tracker
     wanted = {Path(p).resolve() for p in paths}
     untouched, changed, broken = 0, [], []
@@ -155,6 +160,8 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
 
 
 def _reformat(doc: Document, data: dict[str, object], body: str) -> Document:
+    from gitdesk.frontmatter import Document, canonical
+
     return Document(canonical(data), body)
 
 

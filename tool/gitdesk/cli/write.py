@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from gitdesk import actions
-from gitdesk.actions import Edit
 from gitdesk.cli.context import Context, interactive, note, pass_ctx
 from gitdesk.errors import UsageError
-from gitdesk.ticket import Ticket
+
+if TYPE_CHECKING:
+    from gitdesk.actions import Edit
+    from gitdesk.ticket import Ticket
 
 
 def _report(ticket: Ticket, path: str, what: str) -> None:
@@ -111,6 +112,8 @@ def move(ctx: Context, ticket_id: str, status: str, text: str | None, resolution
       gitdesk move T-42 resolved --resolution fixed --note "Replaced the access point"
       gitdesk move T-42 in-progress --note "Still dropping"     # reopen
     """
+    from gitdesk import actions
+
     tracker = ctx.tracker
 
     def verb(t: Ticket) -> Edit:
@@ -131,6 +134,8 @@ def assign(ctx: Context, ticket_id: str, who: str) -> None:
     Example:
       gitdesk assign T-42 agus
     """
+    from gitdesk import actions
+
     ticket, path = ctx.tracker.change(
         ticket_id, lambda t: actions.assign(t, who, ctx.tracker.config, ctx.actor, ctx.now)
     )
@@ -157,6 +162,8 @@ def comment(ctx: Context, ticket_id: str, text: str | None, internal: bool, repl
     """
     if not text and not reply:
         raise UsageError("give the comment TEXT, or --reply NAME for a canned reply")
+    from gitdesk import actions
+
     tracker = ctx.tracker
     template = tracker.reply(reply) if reply else None
 
@@ -182,6 +189,8 @@ def escalate(ctx: Context, ticket_id: str, level: str | None, reason: str | None
     Example:
       gitdesk escalate T-42 --reason "Needs a firmware change on the controller"
     """
+    from gitdesk import actions
+
     ticket, path = ctx.tracker.change(
         ticket_id, lambda t: actions.escalate(t, ctx.actor, ctx.now, level, reason)
     )
@@ -200,6 +209,8 @@ def feedback(ctx: Context, ticket_id: str, rating: int, text: str | None) -> Non
     Example:
       gitdesk feedback T-42 5 --comment "Fixed within the hour, thanks"
     """
+    from gitdesk import actions
+
     ticket, path = ctx.tracker.change(
         ticket_id,
         lambda t: actions.feedback(t, rating, text, ctx.tracker.config, ctx.actor, ctx.now),
