@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gitdesk.errors import InvalidConfig, Loc, Problem
+from gitdesk.slaconfig import EscalationSpec, SlaSpec, default_sla, parse_escalation, parse_sla
 from gitdesk.ticket import HANDLE_RE, LEVELS, describe
 from gitdesk.workflow import CATEGORIES, Approval, Workflow, default_workflow
 
@@ -83,7 +84,9 @@ class Config:
     )
     teams: Mapping[str, Team] = field(default_factory=dict)
     routing: tuple[Route, ...] = ()
-    # Filled by the SLA and site features; kept as plain data until then.
+    sla: SlaSpec = field(default_factory=default_sla)
+    escalation: EscalationSpec = field(default_factory=EscalationSpec)
+    # Sections other features read (site); kept as plain data.
     sections: Mapping[str, object] = field(default_factory=dict)
 
     def route(self, type_: str, priority: str, tags: tuple[str, ...]) -> Route | None:
@@ -112,7 +115,10 @@ class _Checker:
         if not isinstance(value, dict):
             self.add(loc, f"expected a mapping, got {describe(value)}")
             return {}
-        return value
+        for key in value:
+            if not isinstance(key, str):
+                self.add(loc, f"a key reads as {describe(key)}; keys must be text")
+        return {str(k): v for k, v in value.items()}
 
     def words(self, value: object, loc: Loc) -> tuple[str, ...]:
         if value is None:
@@ -154,6 +160,11 @@ def parse_config(data: object, path: str = "tickets/config.yml") -> Config:
     types = _types(c, data.get("types")) or dict(defaults.types)
     teams = _teams(c, data.get("teams"), people)
     routing = _routing(c, data.get("routing"), types, teams, people, priorities)
+    sla = parse_sla(c, data.get("sla"))
+    escalation = parse_escalation(c, data.get("escalation"))
+    for team in escalation.notify:
+        if team not in teams:
+            c.add(("escalation", "notify", team), f"'{team}' is not a team")
     if c.problems:
         raise InvalidConfig(c.problems)
     return Config(
@@ -164,7 +175,9 @@ def parse_config(data: object, path: str = "tickets/config.yml") -> Config:
         types=types,
         teams=teams,
         routing=routing,
-        sections={k: data[k] for k in ("sla", "escalation", "site") if k in data},
+        sla=sla,
+        escalation=escalation,
+        sections={k: data[k] for k in ("site",) if k in data},
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitdesk import store
 from gitdesk.actions import Edit
@@ -22,6 +23,9 @@ from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, loa
 from gitdesk.splice import apply as splice_apply
 from gitdesk.splice import line_of
 from gitdesk.ticket import ID_RE, Ticket, slugify
+
+if TYPE_CHECKING:
+    from gitdesk.sla import Sla
 
 CONFIG = "tickets/config.yml"
 
@@ -100,6 +104,24 @@ class Tracker:
         if loaded.ticket is None or any(p.severity == "error" for p in loaded.problems):
             raise GitdeskError("\n".join(p.render() for p in loaded.problems) or f"{rel}: unreadable")
         return loaded.ticket
+
+    def sla(self, tickets: Iterable[Ticket], now: datetime) -> list[Sla]:
+        """SLA clocks of tickets that exist at `now`, most urgent first."""
+        from gitdesk import calendars
+        from gitdesk.sla import evaluate
+
+        config = self.config
+        chosen = [t for t in tickets if t.created is not None and t.created <= now]
+        years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
+        cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1))
+        out = []
+        for t in chosen:
+            policy = config.sla.policy_for(t.priority, t.type, t.team)
+            out.append(
+                evaluate(t, policy, cals[policy.calendar], config.workflow, config.escalation.raise_on, now)
+            )
+        out.sort(key=lambda s: s.urgency())
+        return out
 
     def kb_slugs(self) -> set[str]:
         folder = self.root / "kb"

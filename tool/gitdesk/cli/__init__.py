@@ -65,11 +65,11 @@ def main(ctx: click.Context, directory: str | None) -> None:
 
 
 def _register() -> None:
-    from gitdesk.cli import read, setup, write
+    from gitdesk.cli import escalations, read, setup, sla, write
 
     for command in (setup.init, write.new, read.show, read.list_, write.move, write.assign,
                     write.comment, write.escalate, write.feedback, setup.validate, setup.fmt,
-                    setup.renumber):  # fmt: skip
+                    setup.renumber, sla.sla, escalations.escalations):  # fmt: skip
         main.add_command(command)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +13,7 @@ from gitdesk.cli.context import Context, emit_json, pass_ctx
 from gitdesk.query import SORT_KEYS
 
 if TYPE_CHECKING:
+    from gitdesk.query import Filter
     from gitdesk.ticket import Event, Ticket
 
 
@@ -78,31 +80,44 @@ def show(ctx: Context, ticket_id: str, as_json: bool) -> None:
 LIST_COLUMNS = ("id", "status", "priority", "type", "assignee", "team", "created", "title")
 
 
+FILTERS = ("status", "category", "priority", "type_", "team", "assignee", "tag", "text", "include_done")
+
+
+def filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The ticket filters shared by `list` and `sla`."""
+    options = [
+        click.option("--status", multiple=True, help="Only this status (repeatable)."),
+        click.option("--category", multiple=True, type=click.Choice(["open", "paused", "done"]),
+                     help="Only this status category."),
+        click.option("--priority", multiple=True, help="Only this priority (repeatable)."),
+        click.option("--type", "type_", multiple=True, help="Only this type (repeatable)."),
+        click.option("--team", multiple=True, help="Only this team (repeatable)."),
+        click.option("--assignee", multiple=True, help="Only this owner; 'none' for unassigned."),
+        click.option("--tag", multiple=True, help="Only tickets with any of these tags."),
+        click.option("--text", help="Only tickets whose ID, title, tags or body hold every word."),
+        click.option("--all", "include_done", is_flag=True, help="Include done tickets (resolved, ...)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_filter(values: dict[str, Any]) -> Filter:
+    from gitdesk.query import Filter
+
+    return Filter(*(values.pop(name) for name in FILTERS))
+
+
 @click.command("list")
-@click.option("--status", multiple=True, help="Only this status (repeatable).")
-@click.option(
-    "--category",
-    multiple=True,
-    type=click.Choice(["open", "paused", "done"]),
-    help="Only this status category.",
-)
-@click.option("--priority", multiple=True, help="Only this priority (repeatable).")
-@click.option("--type", "type_", multiple=True, help="Only this type (repeatable).")
-@click.option("--team", multiple=True, help="Only this team (repeatable).")
-@click.option("--assignee", multiple=True, help="Only this owner; 'none' for unassigned.")
-@click.option("--tag", multiple=True, help="Only tickets with any of these tags.")
-@click.option("--text", help="Only tickets whose ID, title, tags or body hold every word.")
-@click.option("--all", "include_done", is_flag=True, help="Include done tickets (resolved, closed, ...).")
+@filter_options
 @click.option("--sort", type=click.Choice(SORT_KEYS), default="id", show_default=True)
 @click.option("--reverse", is_flag=True, help="Reverse the order.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (for a spreadsheet).")
 @pass_ctx
-def list_(ctx: Context, status: tuple[str, ...], category: tuple[str, ...], priority: tuple[str, ...],
-          type_: tuple[str, ...], team: tuple[str, ...], assignee: tuple[str, ...], tag: tuple[str, ...],
-          text: str | None, include_done: bool, sort: str, reverse: bool, limit: int | None,
-          as_json: bool, as_csv: bool) -> None:  # fmt: skip
+def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json: bool, as_csv: bool,
+          **filters: Any) -> None:  # fmt: skip
     """List tickets: open ones by default, filtered and sorted.
 
     \b
@@ -112,12 +127,11 @@ def list_(ctx: Context, status: tuple[str, ...], category: tuple[str, ...], prio
       gitdesk list --all --type incident --tag vpn --json
       gitdesk list --all --csv > tickets.csv
     """
-    from gitdesk.query import Filter, select
+    from gitdesk.query import select
     from gitdesk.ticket import as_dict
 
     tracker = ctx.tracker
-    where = Filter(status, category, priority, type_, team, assignee, tag, text, include_done)
-    chosen = select(tracker.tickets(), tracker.config, where, sort, reverse, limit)
+    chosen = select(tracker.tickets(), tracker.config, make_filter(filters), sort, reverse, limit)
     wf = tracker.config.workflow
     if as_json:
         emit_json([as_dict(t, wf.category(t.status)) for t in chosen])

@@ -1,0 +1,97 @@
+"""`gitdesk sla`: the SLA clocks of the queue, most urgent first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+from gitdesk.cli.read import filter_options, make_filter
+
+if TYPE_CHECKING:
+    from gitdesk.sla import Clock, Sla
+
+
+def span(delta: timedelta) -> str:
+    """A business-time span for people: 2d 3h, 45m, 0m."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{mins}m"] * bool(mins and not days)
+    return " ".join(parts) or "0m"
+
+
+def describe(c: Clock) -> str:
+    if c.state in ("met", "missed"):
+        return f"{c.state} ({span(c.used)} of {span(c.target)})"
+    if c.state == "paused":
+        return f"paused ({span(c.left)} left)"
+    if c.state == "breached":
+        return f"BREACHED {span(-c.left)} over"
+    due = f", due {c.due:%m-%d %H:%MZ}" if c.due else ""
+    return f"{c.state.upper() if c.state == 'warning' else c.state} {span(c.left)} left{due}"
+
+
+def as_json(s: Sla) -> dict[str, object]:
+    from gitdesk.ticket import format_time
+
+    def one(c: Clock) -> dict[str, object]:
+        return {"state": c.state.value, "target_minutes": c.target / timedelta(minutes=1),
+                "used_minutes": c.used / timedelta(minutes=1), "left_minutes": c.left / timedelta(minutes=1),
+                "due": format_time(c.due) if c.due else None,
+                "stopped": format_time(c.stopped) if c.stopped else None}  # fmt: skip
+
+    t = s.ticket
+    return {"id": t.id, "title": t.title, "status": t.status, "priority": t.priority, "assignee": t.assignee,
+            "team": t.team, "policy": s.policy, "calendar": s.calendar, "level": s.level,
+            "auto_level": s.auto_level, "first_response": one(s.first_response),
+            "resolution": one(s.resolution)}  # fmt: skip
+
+
+@click.command("sla")
+@filter_options
+@click.option(
+    "--fail-on", type=click.Choice(["warning", "breach"]), help="Exit 1 if any clock is at or past this."
+)
+@click.option("--json", "json_out", is_flag=True, help="Print JSON.")
+@pass_ctx
+def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) -> None:
+    """Show the SLA clocks (first response, resolution) of open tickets, most urgent first.
+
+    Clocks count business time in each policy's calendar and stand still while
+    a ticket waits on its requester. GITDESK_NOW sets the moment.
+
+    \b
+    Examples:
+      gitdesk sla
+      gitdesk sla --team it-helpdesk --priority P1 --priority P2
+      gitdesk sla --json --fail-on breach      # in a scheduled job
+    """
+    from gitdesk.query import select
+
+    tracker = ctx.tracker
+    chosen = select(tracker.tickets(), tracker.config, make_filter(filters))
+    report = tracker.sla(chosen, ctx.now)
+    if json_out:
+        emit_json([as_json(s) for s in report])
+    else:
+        _table(report)
+    bad = {"warning": ("warning", "breached"), "breach": ("breached",)}.get(fail_on or "", ())
+    hits = [s.ticket.id for s in report if any(c.state in bad for c in s.clocks)]
+    if hits:
+        note(f"{len(hits)} ticket(s) at or past {fail_on}: {', '.join(hits)}")
+        click.get_current_context().exit(1)
+
+
+def _table(report: list[Sla]) -> None:
+    if not report:
+        note("no tickets match")
+        return
+    rows = [[s.ticket.id, s.ticket.priority, s.ticket.status, s.level, describe(s.first_response),
+             describe(s.resolution), s.ticket.assignee or "-", s.ticket.title] for s in report]  # fmt: skip
+    head = ["ID", "PRI", "STATUS", "LEVEL", "FIRST RESPONSE", "RESOLUTION", "ASSIGNEE", "TITLE"]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head[:-1])]
+    for row in [head, *rows]:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
