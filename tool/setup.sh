@@ -12,3 +12,5 @@ echo "== gitdesk validate (GITDESK_NOW=$GITDESK_NOW)"
 .venv/bin/gitdesk validate
 echo "== gitdesk list --sort priority (the open queue)"
 .venv/bin/gitdesk list --sort priority
+echo "== gitdesk sla (the SLA clocks of the open queue)"
+.venv/bin/gitdesk sla

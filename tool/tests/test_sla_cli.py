@@ -1,0 +1,114 @@
+"""`gitdesk sla` and the `sla`/`escalation` sections of the config, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import Desk
+
+# Tickets created on Friday 2026-11-20 (Jakarta office hours 01:00Z-10:00Z), NOW is 06:00Z.
+
+
+def make(desk: Desk, title: str, priority: str, created: str) -> str:
+    env = {"GITDESK_NOW": created}
+    return desk.ok(
+        "new", "--title", title, "--type", "incident", "--priority", priority, env=env
+    ).stdout.strip()
+
+
+def test_sla_table_json_and_fail_on(desk: Desk) -> None:
+    late = make(desk, "Mail down", "P2", "2026-11-20T04:00:00Z")  # 2 h of a 1 h first response
+    soon = make(desk, "Printer", "P3", "2026-11-20T03:00:00Z")  # 3 h of 4 h = 75%: warning
+    fresh = make(desk, "Monitor", "P4", "2026-11-20T05:00:00Z")  # 1 h of 9 h: ok
+    waiting = make(desk, "Wi-Fi", "P3", "2026-11-20T02:00:00Z")
+    desk.ok("move", waiting, "triaged", env={"GITDESK_NOW": "2026-11-20T02:30:00Z", "GITDESK_USER": "agus"})
+    desk.ok("move", waiting, "waiting", env={"GITDESK_NOW": "2026-11-20T03:00:00Z", "GITDESK_USER": "agus"})
+    rows = json.loads(desk.ok("sla", "--json").stdout)
+    assert [r["id"] for r in rows] == [late, soon, fresh, waiting]  # most urgent first
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[late]["first_response"] == {"state": "breached", "target_minutes": 60.0, "used_minutes": 120.0,
+                                             "left_minutes": -60.0, "due": "2026-11-20T05:00:00Z", "stopped": None}  # fmt: skip
+    assert by_id[late]["level"] == "L3" and by_id[soon]["level"] == "L2" and by_id[fresh]["level"] == "L1"
+    assert (
+        by_id[waiting]["resolution"]["state"] == "paused"
+        and by_id[waiting]["first_response"]["state"] == "met"
+    )
+    assert by_id[fresh]["policy"] == "low" and by_id[fresh]["calendar"] == "jakarta-office"
+    table = desk.ok("sla").stdout.splitlines()
+    assert table[0].split()[:4] == ["ID", "PRI", "STATUS", "LEVEL"]
+    assert "BREACHED 1h over" in table[1] and "WARNING 1h left, due 11-20 07:00Z" in table[2]
+    assert desk.run("sla", "--fail-on", "breach").exit_code == 1
+    assert desk.run("sla", "--fail-on", "warning", "--priority", "P4").exit_code == 0
+    failed = desk.run("sla", "--fail-on", "warning")
+    assert failed.exit_code == 1 and f"2 ticket(s) at or past warning: {late}, {soon}" in failed.stderr
+
+
+def test_sla_is_honest_at_any_now(desk: Desk) -> None:
+    tid = make(desk, "Mail down", "P2", "2026-11-20T04:00:00Z")
+    desk.ok("comment", tid, "On it", env={"GITDESK_NOW": "2026-11-20T04:30:00Z", "GITDESK_USER": "agus"})
+    before = json.loads(desk.ok("sla", "--json", env={"GITDESK_NOW": "2026-11-20T04:20:00Z"}).stdout)
+    assert before[0]["first_response"]["state"] == "ok"  # 20 of 60 min; the reply is still ahead
+    assert before[0]["first_response"]["used_minutes"] == 20.0
+    after = json.loads(desk.ok("sla", "--json").stdout)
+    assert after[0]["first_response"]["state"] == "met"
+    earlier = desk.ok("sla", "--json", env={"GITDESK_NOW": "2026-11-20T03:00:00Z"}).stdout
+    assert json.loads(earlier) == []  # the ticket did not exist yet
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            "sla:\n  calendars:\n    office: {timezone: Mars/Olympus, hours: {mon-fri: [08:00-17:00]}}\n"
+            "  policies:\n    - {calendar: office, first_response: 1h, resolution: 1d}\n",
+            "sla.calendars.office.timezone: 'Mars/Olympus' is not an IANA time zone",
+        ),
+        (
+            "sla:\n  calendars:\n    office: {timezone: UTC, hours: {mon-fri: [17:00-08:00]}}\n"
+            "  policies:\n    - {calendar: office, first_response: 1h, resolution: 1d}\n",
+            "'17:00-08:00': the end must be after the start",
+        ),
+        (
+            "sla:\n  calendars:\n    office: {timezone: UTC, hours: {monday: [08:00-17:00]}}\n"
+            "  policies:\n    - {calendar: office, first_response: 1h, resolution: 1d}\n",
+            "'monday' is not a weekday or a range like mon-fri",
+        ),
+        (
+            "sla:\n  calendars: {always: 24x7}\n  policies:\n    - {calendar: always, first_response: soon, resolution: 1d}\n",
+            "sla.policies.0.first_response: bad duration 'soon'",
+        ),
+        (
+            "sla:\n  calendars: {always: 24x7}\n  policies:\n    - {match: {priority: P1}, calendar: always, first_response: 1h, resolution: 1d}\n",
+            "sla.policies.0: the last policy must have no `match`: it is the default",
+        ),
+        (
+            "sla:\n  calendars: {always: 24x7}\n  policies:\n    - {calendar: nowhere, first_response: 1h, resolution: 1d}\n",
+            "sla.policies.0.calendar: 'nowhere' is not a calendar; calendars: always",
+        ),
+        ("sla:\n  warning: 75\n", "sla.warning: expected a percentage like 75%"),
+        (
+            "escalation:\n  levels: {warning: L5}\n",
+            "escalation.levels.warning: write {warning: L2, breached: L3}",
+        ),
+        ("escalation:\n  on: {warning: L2}\n", "a key reads as the boolean true"),
+        ("escalation:\n  notify: {ops: {L2: [x]}}\n", "escalation.notify.ops: 'ops' is not a team"),
+    ],
+)
+def test_sla_config_errors(desk: Desk, section: str, message: str) -> None:
+    config = desk.root / "tickets/config.yml"
+    text = config.read_text()
+    head = text.split("\nsla:\n")[0] if section.startswith("sla") else text.split("\nescalation:\n")[0]
+    config.write_text(head + "\n" + section)
+    result = desk.run("validate")
+    assert result.exit_code == 1
+    assert message in result.stderr, result.stderr
+
+
+def test_unknown_holiday_country(desk: Desk) -> None:
+    config = desk.root / "tickets/config.yml"
+    config.write_text(config.read_text().replace("holidays: ID ", "holidays: XX "))
+    make(desk, "x", "P3", "2026-11-20T04:00:00Z")
+    result = desk.run("sla")
+    assert result.exit_code == 1 and "no public holidays are known for 'XX'" in result.stderr
