@@ -89,18 +89,25 @@ def feedback(ticket: Ticket, rating: int, text: str | None, config: Config, by: 
 
 
 def fill_reply(template: str, ticket: Ticket, config: Config, by: str) -> str:
-    """A canned reply with {id}, {title}, {requester}, {assignee}, {agent}... filled in."""
-    person = config.people.get(ticket.requester)
-    agent = config.people.get(by)
+    """A canned reply with {id}, {title}, {requester}, {assignee}, {agent}, {team}... filled in.
+
+    People are named by their full names from the config, the team by its name.
+    """
+
+    def name(handle: str | None) -> str:
+        person = config.people.get(handle or "")
+        return person.name if person else (handle or "")
+
+    team = config.teams.get(ticket.team or "")
     values = {
         "id": ticket.id,
         "title": ticket.title,
         "status": ticket.status,
         "priority": ticket.priority,
-        "requester": person.name if person else ticket.requester,
-        "assignee": ticket.assignee or "",
-        "team": ticket.team or "",
-        "agent": agent.name if agent else by,
+        "requester": name(ticket.requester),
+        "assignee": name(ticket.assignee),
+        "team": team.label if team else (ticket.team or ""),
+        "agent": name(by),
     }
 
     def one(match: re.Match[str]) -> str:
@@ -149,7 +156,9 @@ def new_ticket(
         data["confidential"] = True
     history: list[dict[str, object]] = [Event(at, by, Kind.CREATED).to_mapping()]
     if assignee:
-        history.append(Event(at, by, Kind.ASSIGN, to=str(assignee)).to_mapping())
+        routed = not fields.get("assignee")
+        note = "by the routing rule for this type" if routed else None
+        history.append(Event(at, by, Kind.ASSIGN, to=str(assignee), note=note).to_mapping())
     data["history"] = history
     return data
 

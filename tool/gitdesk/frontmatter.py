@@ -185,7 +185,9 @@ def load_with_lines(text: str) -> tuple[object, dict[Loc, int]]:
 def _plain(text: str, flow: bool) -> bool:
     if not text or text != text.strip() or "\n" in text or text[0] in "-?:,[]{}#&*!|>'\"%@`":
         return False
-    if ": " in text or " #" in text or text.endswith(":") or (flow and re.search(r"[,\[\]{}]", text)):
+    # In flow style ({...}, [...]) PyYAML's pure-Python reader rejects a `?` that libyaml
+    # accepts; quoting it keeps files readable by both.
+    if ": " in text or " #" in text or text.endswith(":") or (flow and re.search(r"[,\[\]{}?]", text)):
         return False
     if not text.isprintable():
         return False
@@ -240,8 +242,9 @@ def _block_text(value: str, indent: str) -> list[str] | None:
     stripped = value.rstrip("\n")
     trailing = len(value) - len(stripped)
     chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
-    if not stripped or stripped[0] == " ":
-        return None
+    first = next((line for line in lines if line), "")
+    if not stripped or first.startswith(" "):
+        return None  # YAML takes the indentation from the first non-empty line
     body = [f"{indent}{line}" if line else "" for line in stripped.split("\n")]
     return [f"|{chomp}", *body, *([""] * (trailing - 1))]
 

@@ -28,7 +28,10 @@ def test_new_routes_and_prints_id_on_stdout(desk: Desk) -> None:
     text = desk.text("T-1")
     # The routing rule for security incidents gives team and assignee.
     assert "team: it-helpdesk\n" in text and "assignee: agus\n" in text
-    assert "  - {at: 2026-11-20T06:00:00Z, by: sari, event: assign, to: agus}\n" in text
+    assert (
+        "  - {at: 2026-11-20T06:00:00Z, by: sari, event: assign, to: agus, note: by the routing rule for this type}\n"
+        in text
+    )
     assert "title: Phishing mail from 'CEO'\n" in text
     assert text.endswith("---\nLink to fake login.\n")
 

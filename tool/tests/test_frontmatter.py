@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gitdesk import frontmatter
 from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, scalar, split
 from gitdesk.splice import DELETE, apply, line_of
 
@@ -94,7 +96,9 @@ def test_ampersand_in_text_is_not_an_anchor() -> None:
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029\ufeff"),
                max_size=30)  # fmt: skip
-SCALAR = st.one_of(TEXT, st.integers(-1000, 1000), st.booleans())
+# Text made mostly of YAML's indicator characters finds quoting bugs that random text misses.
+SPECIAL = st.text(alphabet="ab ?:#-,[]{}'\"!&*|>%@`~.\n\t", max_size=12)
+SCALAR = st.one_of(TEXT, SPECIAL, st.integers(-1000, 1000), st.booleans())
 KEY = st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True)
 EVENT = st.fixed_dictionaries(
     {
@@ -102,11 +106,22 @@ EVENT = st.fixed_dictionaries(
         "by": st.sampled_from(["sari", "budi"]),
         "event": st.just("comment"),
     },
-    optional={"text": TEXT, "note": st.from_regex(r"[a-z ]{1,10}\n[a-z ]{1,10}\n?", fullmatch=True)},
+    optional={
+        "text": st.one_of(TEXT, SPECIAL),
+        "note": st.from_regex(r"[a-z ]{1,10}\n[a-z ]{1,10}\n?", fullmatch=True),
+    },
 )
 DATA = st.dictionaries(
     KEY, st.one_of(SCALAR, st.lists(SCALAR, max_size=4), st.dictionaries(KEY, SCALAR, max_size=3)), max_size=6
 ).flatmap(lambda d: st.lists(EVENT, max_size=4).map(lambda h: {**d, "history": h} if h else d))
+
+
+class PureLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python reader with gitdesk's settings: what runs where libyaml is missing."""
+
+
+PureLoader.yaml_implicit_resolvers = frontmatter._Loader.yaml_implicit_resolvers
+PureLoader.add_constructor("tag:yaml.org,2002:map", frontmatter._mapping)
 
 
 @settings(max_examples=300, deadline=None)
@@ -114,7 +129,16 @@ DATA = st.dictionaries(
 def test_canonical_round_trips_byte_for_byte(data: dict[str, object]) -> None:
     text = canonical(data)
     assert load(text) == data
+    assert yaml.load(text, Loader=PureLoader) == data
     assert canonical(load(text)) == text  # type: ignore[arg-type]
+
+
+def test_question_marks_in_flow_text_are_quoted_for_the_pure_reader() -> None:
+    text = canonical(
+        {"history": [{"at": "x", "by": "budi", "event": "comment", "text": "Any update? Thanks."}]}
+    )
+    assert "text: 'Any update? Thanks.'" in text
+    assert yaml.load(text, Loader=PureLoader)["history"][0]["text"] == "Any update? Thanks."
 
 
 @settings(max_examples=200, deadline=None)

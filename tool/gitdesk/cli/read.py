@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 def _when(event: Event) -> str:
-    return event.at.strftime("%Y-%m-%d %H:%M")
+    from gitdesk.ticket import format_time
+
+    return format_time(event.at)[:-4].replace("T", " ") + "Z"
 
 
 def _line(event: Event) -> str:
@@ -33,7 +35,8 @@ def _line(event: Event) -> str:
     }.get(event.kind, event.kind)
     detail = event.text or event.note or event.reason
     if detail:
-        indented = detail.strip().replace("\n", "\n" + " " * 34)
+        lines = detail.strip().split("\n")
+        indented = "\n".join([lines[0], *((" " * 36 + line).rstrip() for line in lines[1:])])
         what = f"{what}: {indented}"
     return f"  {_when(event)}  {event.by:<12}  {what}"
 
@@ -50,7 +53,7 @@ def show(ctx: Context, ticket_id: str, as_json: bool) -> None:
       gitdesk show T-42
       gitdesk show T-42 --json | jq .history
     """
-    from gitdesk.ticket import as_dict, event_dict
+    from gitdesk.ticket import as_dict, event_dict, format_time
 
     tracker = ctx.tracker
     t = tracker.get(ticket_id)
@@ -63,7 +66,7 @@ def show(ctx: Context, ticket_id: str, as_json: bool) -> None:
         ("status", f"{t.status} ({category})" + (f", {t.resolution}" if t.resolution else "")),
         ("priority", t.priority), ("type", t.type), ("level", t.level),
         ("requester", t.requester), ("assignee", t.assignee or "-"), ("team", t.team or "-"),
-        ("tags", ", ".join(t.tags) or "-"), ("created", t.created.isoformat() if t.created else "-"),
+        ("tags", ", ".join(t.tags) or "-"), ("created", format_time(t.created) if t.created else "-"),
         *((k, v) for k, v in t.extra), ("file", t.path),
     ]  # fmt: skip
     if t.rating:

@@ -15,12 +15,9 @@ if TYPE_CHECKING:
 
 
 def span(delta: timedelta) -> str:
-    """A business-time span for people: 2d 3h, 45m, 0m."""
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days}d"] * bool(days) + [f"{hours}h"] * bool(hours) + [f"{mins}m"] * bool(mins and not days)
-    return " ".join(parts) or "0m"
+    """A business-time span in hours and minutes (27h, 1h 5m, 45m): a business day is not 24 h."""
+    hours, mins = divmod(int(abs(delta).total_seconds() // 60), 60)
+    return " ".join([f"{hours}h"] * bool(hours) + [f"{mins}m"] * bool(mins)) or "0m"
 
 
 def describe(c: Clock) -> str:
