@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from gitdesk.businesstime import Calendar, add, elapsed, parse_duration
 from gitdesk.slaconfig import Policy
@@ -167,11 +168,11 @@ def evaluate(
 ) -> Sla:
     """Both clocks of one ticket at `now`, and its escalation level."""
     runs, response = segments(ticket, workflow, now)
-    day = cal.working_day()
-    first = clock("first_response", runs, response, parse_duration(policy.first_response, day),
+    day = _working_day(cal)
+    first = clock("first_response", runs, response, _duration(policy.first_response, day),
                   policy.warning, cal, now)  # fmt: skip
     resolved = _resolved_at(ticket, workflow, now)
-    resolution = clock("resolution", runs, resolved, parse_duration(policy.resolution, day),
+    resolution = clock("resolution", runs, resolved, _duration(policy.resolution, day),
                        policy.warning, cal, now)  # fmt: skip
     states = {first.state, resolution.state}
     auto = next((raise_on[s] for s in ("breached", "warning") if s in states and s in raise_on), None)
@@ -179,6 +180,23 @@ def evaluate(
                  default="L1")  # fmt: skip
     level = max(manual, auto or "L1")
     return Sla(ticket, policy.name, cal.name, first, resolution, level, auto)
+
+
+# Policies and calendars are few and tickets many: parse each target once.
+_duration = lru_cache(maxsize=256)(parse_duration)
+
+
+_days: dict[int, tuple[Calendar, timedelta]] = {}
+
+
+def _working_day(cal: Calendar) -> timedelta:
+    """A calendar's working day, computed once per calendar object (calendars are unhashable)."""
+    found = _days.get(id(cal))
+    if found is None or found[0] is not cal:
+        if len(_days) > 64:
+            _days.clear()
+        found = _days[id(cal)] = (cal, cal.working_day())
+    return found[1]
 
 
 def _resolved_at(ticket: Ticket, workflow: Workflow, now: datetime) -> datetime | None:
