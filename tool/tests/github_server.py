@@ -39,6 +39,7 @@ queued and the first match is used up. Every request that reached the server is 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import re
@@ -191,6 +192,7 @@ def _set_header(headers: dict[str, str], name: str, value: str) -> None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins the handler threads
     block_on_close = True
+    request_queue_size = 128  # many simultaneous connects must not overflow the listen backlog
 
     def __init__(self, fake: FakeGitHub) -> None:
         self.fake = fake
@@ -213,10 +215,8 @@ class _Server(ThreadingHTTPServer):
         with self.connections_lock:
             connections = list(self.connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.fake.errors.append(traceback.format_exc())
@@ -234,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -354,7 +354,7 @@ class FakeGitHub:
             for name, color, description in DEFAULT_LABELS:
                 self.add_label(name, color, description, default=True)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeGitHub", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="FakeGitHub", daemon=True
         )
         self._thread.start()
         return self
@@ -442,9 +442,8 @@ class FakeGitHub:
     ) -> Fault:
         """403 "API rate limit exceeded": x-ratelimit-remaining 0, x-ratelimit-reset = now + reset_in
         (``now`` read when answering); not performed."""
-        fault = Fault("fail", method, path_prefix, times, 403, _error_body(403, PRIMARY_RATE_LIMIT_MESSAGE))
-        fault.body["documentation_url"] = RATE_LIMIT_DOCS
-        fault.reset_in = reset_in
+        body = _error_body(403, PRIMARY_RATE_LIMIT_MESSAGE, RATE_LIMIT_DOCS)
+        fault = Fault("fail", method, path_prefix, times, 403, body, reset_in=reset_in)
         return self._queue(fault)
 
     def slow_next(
@@ -595,7 +594,7 @@ class FakeGitHub:
         return {
             "login": login,
             "id": uid,
-            "node_id": _legacy_node_id(kind if kind != "Organization" else "Organization", uid),
+            "node_id": _legacy_node_id(kind, uid),
             "avatar_url": avatar,
             "gravatar_id": "",
             "url": api,
