@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gitdesk import git, store
 from gitdesk.errors import Problem
+from gitdesk.ticket import Ticket
 from gitdesk.tracker import Tracker
 from gitdesk.validate import check_change, validate
 
@@ -42,7 +43,7 @@ def run(
     return count, problems
 
 
-def changes_since(tracker: Tracker, base: str, current: dict[str, object]) -> list[Problem]:
+def changes_since(tracker: Tracker, base: str, current: dict[str, Ticket]) -> list[Problem]:
     """History rewrites and reused IDs in ticket files changed since `base`."""
     prefix = re.escape(tracker.config.id_prefix)
     id_of = re.compile(rf"^({prefix}-[1-9][0-9]*)(?:-|\.md$)")
@@ -62,7 +63,7 @@ def changes_since(tracker: Tracker, base: str, current: dict[str, object]) -> li
         if old_rel is not None:
             text = git.read_at(tracker.root, base, old_rel)
             old = store.parse(old_rel, text)[0].ticket if text is not None else None
-        out.extend(check_change(old, new, base_ids))  # type: ignore[arg-type]
+        out.extend(check_change(old, new, base_ids))
     return out
 
 

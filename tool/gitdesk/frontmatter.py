@@ -63,18 +63,22 @@ class _DuplicateKey(yaml.constructor.ConstructorError):
 
 
 def _mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    """A mapping that refuses duplicate keys (PyYAML silently keeps the last one)."""
     loader.flatten_mapping(node)
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
+    construct = loader.construct_object
+    out: dict[Any, Any] = {}
+    first: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        # Keys are nearly always plain text: take it from the node without constructing.
+        key = key_node.value if key_node.tag == STR_TAG else construct(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be plain text", key_node.start_mark
-            )
-        if key in seen:
-            raise _DuplicateKey(key, seen[key], key_node.start_mark)
-        seen[key] = key_node.start_mark.line
-    return dict(loader.construct_pairs(node, deep=True))
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(None, None, "a key must be plain text", mark)
+        if key in out:
+            raise _DuplicateKey(key, first[key], key_node.start_mark)
+        first[key] = key_node.start_mark.line
+        out[key] = construct(value_node, deep=True)
+    return out
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
@@ -108,20 +112,30 @@ def split(text: str) -> Document:
     return Document(text[4 : end + 1], text[end + 5 :])
 
 
-def _depth_bound(front: str) -> int:
-    """An upper bound on nesting depth, cheap enough to run on every file."""
-    depth = peak = 0
-    for match in re.finditer(r"[\[\]{}]", front):
-        depth += 1 if match.group() in "[{" else -1
-        peak = max(peak, depth)
-    block = max((len(m) for m in re.findall(r"^ *(?:[-?] +)*", front, re.M)), default=0)
-    return peak + block // 2
+_DEEP_BLOCK = re.compile(rf"^[ ?-]{{{MAX_DEPTH // 2}}}", re.M)
+
+
+def _nesting(front: str) -> int:
+    """An upper bound on nesting depth, cheap enough to run on every file.
+
+    Each block level needs at least one character of indentation or `- `/`? `
+    before a line's content, and each flow level a bracket. Brackets are only
+    walked when there are many of them.
+    """
+    brackets = front.count("[") + front.count("{")
+    if brackets > MAX_DEPTH // 2:
+        depth = brackets = 0
+        for match in re.finditer(r"[\[\]{}]", front):
+            depth += 1 if match.group() in "[{" else -1
+            brackets = max(brackets, depth)
+    deep_block = _DEEP_BLOCK.search(front)
+    return brackets + (MAX_DEPTH if deep_block else 0)
 
 
 def _check_structure(front: str, first_line: int) -> None:
     """Refuse aliases and deep nesting before composing: libyaml's composer recurses in C."""
-    suspicious = re.search(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]", front)
-    if _depth_bound(front) <= MAX_DEPTH and not suspicious:
+    suspicious = ("&" in front or "*" in front) and re.search(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]", front)
+    if _nesting(front) <= MAX_DEPTH // 2 and not suspicious:
         return
     depth = 0
     for event in yaml.parse(front, Loader=_Loader):

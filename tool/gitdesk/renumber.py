@@ -51,7 +51,7 @@ def renumber(tracker: Tracker, rel: str, to: str | None, base: str | None) -> Re
     old_id = loaded.ticket.id
     prefix = tracker.config.id_prefix
     collided = len(store.find_by_id(tracker.root, old_id)) > 1
-    names = [r.rsplit("/", 1)[-1] for r, _ in store.discover(tracker.root)]
+    names = [r.rsplit("/", 1)[-1] for r in store.names(tracker.root)]
     taken = [*names, *git.ticket_names_on_branches(tracker.root)]
     new_id = to or f"{prefix}-{1 + max_number(taken, prefix)}"
     if not ID_RE.match(new_id):
@@ -71,7 +71,7 @@ def renumber(tracker: Tracker, rel: str, to: str | None, base: str | None) -> Re
         os.unlink(path)
     result = Renumbered(old_id, new_id, rel, new_rel)
     scope = _scope(tracker, base, collided)
-    for other, _ in store.discover(tracker.root):
+    for other in store.names(tracker.root):
         in_scope = other != new_rel and (scope is None or other in scope)
         if in_scope and tracker.rewrite(other, lambda d, m: _retarget(d, m, old_id, new_id)):
             result.updated.append(other)

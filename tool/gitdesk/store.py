@@ -28,6 +28,8 @@ SKIP_DIRS = frozenset({"templates"})
 # A file changed this close to the cache write may share its mtime with a later
 # edit on a coarse-grained file system; such entries are never trusted.
 RACY_NS = 2_000_000_000
+# Bump when what the cache holds changes shape; a cache with another tag is ignored.
+CACHE_TAG = f"{__version__}/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +84,28 @@ def load_file(root: Path, rel: str) -> Loaded:
     return parse(rel, text)[0]
 
 
-def discover(root: Path) -> list[tuple[str, os.stat_result]]:
-    """Every ticket file under tickets/ (not templates/) with its stat, sorted by path."""
-    found: list[tuple[str, os.stat_result]] = []
-    stack = [root / TICKETS]
+def discover(root: Path, stat: bool = True) -> list[tuple[str, os.stat_result | None]]:
+    """Every ticket file under tickets/ (not templates/), sorted by path, with its stat if asked."""
+    found: list[tuple[str, os.stat_result | None]] = []
+    stack = [os.path.join(root, TICKETS)]
+    cut = len(str(root)) + 1
     while stack:
         folder = stack.pop()
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                        stack.append(Path(entry.path))
-                elif entry.name.endswith(".md") and entry.is_file(follow_symlinks=False):
-                    rel = Path(entry.path).relative_to(root).as_posix()
-                    found.append((rel, entry.stat()))
+                name = entry.name
+                if name.endswith(".md"):
+                    if entry.is_file(follow_symlinks=False):
+                        found.append((entry.path[cut:].replace(os.sep, "/"), entry.stat() if stat else None))
+                elif entry.is_dir(follow_symlinks=False) and name not in SKIP_DIRS and name[:1] != ".":
+                    stack.append(entry.path)
     found.sort()
     return found
+
+
+def names(root: Path) -> list[str]:
+    """Ticket file paths only: no stat, for lookups by ID and ID allocation."""
+    return [rel for rel, _ in discover(root, stat=False)]
 
 
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
@@ -105,7 +113,7 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
     prefix = f"{ticket_id}-"
     return [
         rel
-        for rel, _ in discover(root)
+        for rel in names(root)
         if (name := rel.rsplit("/", 1)[-1]).startswith(prefix) or name == f"{ticket_id}.md"
     ]
 
@@ -129,7 +137,7 @@ class Cache:
         if path is not None:
             with contextlib.suppress(Exception):
                 tag, entries = pickle.loads(path.read_bytes())  # noqa: S301  (our own file in .git)
-                if tag == __version__:
+                if tag == CACHE_TAG:
                     self.entries = entries
 
     def get(self, rel: str, st: os.stat_result) -> Loaded | None:
@@ -147,7 +155,7 @@ class Cache:
         entries = {r: e for r, e in self.entries.items() if r in keep and e[0][1] < fresh}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, pickle.dumps((__version__, entries), protocol=5))
+            write_atomic(self.path, pickle.dumps((CACHE_TAG, entries), protocol=5))
 
 
 def cache_path(root: Path) -> Path | None:
@@ -164,6 +172,7 @@ def load_all(root: Path, progress: Callable[[int, int], None] | None = None) -> 
     files = discover(root)
     out = []
     for n, (rel, st) in enumerate(files, 1):
+        assert st is not None
         loaded = cache.get(rel, st)
         if loaded is None:
             loaded = load_file(root, rel)

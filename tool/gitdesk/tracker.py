@@ -206,7 +206,7 @@ class Tracker:
         folder = self.root / "tickets"
         prefix = self.config.id_prefix
         with store.locked_dir(folder):
-            names = [rel.rsplit("/", 1)[-1] for rel, _ in store.discover(self.root)]
+            names = [rel.rsplit("/", 1)[-1] for rel in store.names(self.root)]
             number = 1 + max_number([*names, *taken], prefix)
             ticket_id = f"{prefix}-{number}"
             data = {"id": ticket_id, **{k: v for k, v in data.items() if k != "id"}}

@@ -133,7 +133,7 @@ def fmt(ctx: Context, paths: tuple[str, ...], check: bool) -> None:
     tracker = ctx.tracker
     wanted = {Path(p).resolve() for p in paths}
     untouched, changed, broken = 0, [], []
-    for rel, _ in store.discover(tracker.root):
+    for rel in store.names(tracker.root):
         path = tracker.root / rel
         if wanted and not any(path == w or w in path.parents for w in wanted):
             continue
