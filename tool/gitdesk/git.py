@@ -36,27 +36,68 @@ def _prefix(repo: Any, root: Path) -> str:
 
 
 def ticket_names_on_branches(root: Path) -> set[str]:
-    """File names under tickets/ on every local and remote-tracking branch (no checkout)."""
+    """File names under tickets/ on every local and remote-tracking branch (no checkout).
+
+    Trees are read raw through GitPython's one persistent `git cat-file --batch`;
+    branches sharing a tickets/ tree (or subtree) read it once.
+    """
     repo = _repo(root)
     if repo is None:
         return set()
-    commits = _run(repo, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes")
-    prefix = _prefix(repo, root)
-    specs = [f"{c}:{prefix}" for c in set(commits.split())]
-    if not specs:
-        return set()
-    # One rev-parse for all branches; branches that share a tickets/ tree are read once.
-    trees = set()
-    for spec in specs:
-        try:
-            trees.add(_run(repo, "rev-parse", "--verify", "--quiet", spec))
-        except GitdeskError:
-            continue
+    commits = set(_run(repo, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes").split())
+    parts = _prefix(repo, root).split("/")
     names: set[str] = set()
-    for tree in trees:
-        listing = _run(repo, "ls-tree", "-r", "--name-only", tree)
-        names.update(line.rsplit("/", 1)[-1] for line in listing.splitlines())
+    seen: set[bytes] = set()
+    for commit in commits:
+        tree = _subtree(repo, _commit_tree(repo, bytes.fromhex(commit)), parts)
+        if tree is not None:
+            _names_in(repo, tree, names, seen)
     return names
+
+
+def _read(repo: Any, sha: bytes) -> bytes:
+    return bytes(repo.odb.stream(sha).read())
+
+
+def _commit_tree(repo: Any, commit: bytes) -> bytes:
+    header = _read(repo, commit).split(b"\n", 1)[0]  # "tree <hex>"
+    return bytes.fromhex(header[5:].decode())
+
+
+def _entries(raw: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    """(mode, name, sha) of a raw tree object: `<mode> <name>\\0<20-byte sha>`..."""
+    out = []
+    i = 0
+    while i < len(raw):
+        space = raw.index(b" ", i)
+        nul = raw.index(b"\0", space)
+        out.append((raw[i:space], raw[space + 1 : nul], raw[nul + 1 : nul + 21]))
+        i = nul + 21
+    return out
+
+
+def _subtree(repo: Any, tree: bytes, parts: list[str]) -> bytes | None:
+    for part in parts:
+        found = [
+            sha
+            for mode, name, sha in _entries(_read(repo, tree))
+            if name == part.encode() and mode == b"40000"
+        ]
+        if not found:
+            return None
+        tree = found[0]
+    return tree
+
+
+def _names_in(repo: Any, tree: bytes, names: set[str], seen: set[bytes]) -> None:
+    if tree in seen:
+        return
+    seen.add(tree)
+    for mode, name, sha in _entries(_read(repo, tree)):
+        if mode == b"40000":
+            _names_in(repo, sha, names, seen)
+        else:
+            names.add(name.decode("utf-8", "replace"))
 
 
 def paths_at(root: Path, ref: str) -> list[str]:

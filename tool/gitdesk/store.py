@@ -109,13 +109,22 @@ def names(root: Path) -> list[str]:
 
 
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
-    """Paths of files named `<ID>-*.md` or `<ID>.md`, without parsing anything."""
-    prefix = f"{ticket_id}-"
-    return [
-        rel
-        for rel in names(root)
-        if (name := rel.rsplit("/", 1)[-1]).startswith(prefix) or name == f"{ticket_id}.md"
-    ]
+    """Paths of files named `<ID>-*.md` or `<ID>.md`, from names alone (no stat, no parsing)."""
+    prefix, exact = f"{ticket_id}-", f"{ticket_id}.md"
+    found = []
+    stack = [os.path.join(root, TICKETS)]
+    cut = len(str(root)) + 1
+    while stack:
+        folder = stack.pop()
+        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(prefix) or name == exact:
+                    if name.endswith(".md") and entry.is_file(follow_symlinks=False):
+                        found.append(entry.path[cut:].replace(os.sep, "/"))
+                elif name[:1] != "." and name not in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+    return sorted(found)
 
 
 def _key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -135,8 +144,8 @@ class Cache:
         self.entries: dict[str, tuple[tuple[int, int, int, int], Loaded]] = {}
         self.dirty = False
         if path is not None:
-            with contextlib.suppress(Exception):
-                tag, entries = pickle.loads(path.read_bytes())  # noqa: S301  (our own file in .git)
+            with contextlib.suppress(Exception), path.open("rb") as handle:
+                tag, entries = pickle.load(handle)  # noqa: S301  (our own file in .git)
                 if tag == CACHE_TAG:
                     self.entries = entries
 
@@ -155,7 +164,15 @@ class Cache:
         entries = {r: e for r, e in self.entries.items() if r in keep and e[0][1] < fresh}
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.path, pickle.dumps((CACHE_TAG, entries), protocol=5))
+            # Straight to a temporary file: no second copy of the cache in memory.
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tickets.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump((CACHE_TAG, entries), handle, protocol=5)
+                os.replace(tmp, self.path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
 
 def cache_path(root: Path) -> Path | None:
