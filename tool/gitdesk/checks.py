@@ -11,7 +11,7 @@ from gitdesk import git, store
 from gitdesk.errors import Problem
 from gitdesk.ticket import Ticket
 from gitdesk.tracker import Tracker
-from gitdesk.validate import check_change, validate
+from gitdesk.validate import across, check_change
 
 
 def run(
@@ -26,10 +26,11 @@ def run(
     Cross-ticket checks (duplicate IDs, references) always look at every
     ticket; `paths` only limits which files' problems are reported.
     """
-    loaded = tracker.load_all(progress)
+    tracker.config  # noqa: B018  (the config is checked first, even with no tickets)
+    loaded = tracker.load_all(progress)  # each ticket already checked on its own
     tickets = [x.ticket for x in loaded if x.ticket is not None]
     problems = [p for x in loaded for p in x.problems]
-    problems += validate(tickets, tracker.config, now, tracker.kb_slugs())
+    problems += across(tickets, now, tracker.kb_slugs())
     if base:
         problems += changes_since(tracker, base, {t.path: t for t in tickets})
     if paths:
@@ -56,9 +57,11 @@ def changes_since(tracker: Tracker, base: str, current: dict[str, Ticket]) -> li
             out.append(Problem(old_rel or "", "was deleted since the base; tickets are closed or "
                                "cancelled, never deleted (restore it with git)"))  # fmt: skip
             continue
-        new = current.get(new_rel)
-        if new is None:
+        if new_rel not in current:
             continue  # unreadable now: its parse problems are already reported
+        new = store.load_file(tracker.root, new_rel).ticket  # whole: light copies lack history
+        if new is None:
+            continue
         old = None
         if old_rel is not None:
             text = git.read_at(tracker.root, base, old_rel)

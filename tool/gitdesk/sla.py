@@ -135,7 +135,7 @@ def clock(
     due = None
     running = False
     for begin, end in runs:
-        if begin >= end_all:
+        if begin > end_all:
             break
         finish = min(end or end_all, end_all)
         part = elapsed(cal, begin, finish)

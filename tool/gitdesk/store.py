@@ -139,14 +139,15 @@ class Cache:
     edit that leaves size and a coarse mtime unchanged is still re-read.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, tag: str = "") -> None:
         self.path = path
+        self.tag = f"{CACHE_TAG}/{tag}"
         self.entries: dict[str, tuple[tuple[int, int, int, int], Loaded]] = {}
         self.dirty = False
         if path is not None:
             with contextlib.suppress(Exception), path.open("rb") as handle:
                 tag, entries = pickle.load(handle)  # noqa: S301  (our own file in .git)
-                if tag == CACHE_TAG:
+                if tag == self.tag:
                     self.entries = entries
 
     def get(self, rel: str, st: os.stat_result) -> Loaded | None:
@@ -168,7 +169,7 @@ class Cache:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tickets.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump((CACHE_TAG, entries), handle, protocol=5)
+                    pickle.dump((self.tag, entries), handle, protocol=5)
                 os.replace(tmp, self.path)
             finally:
                 with contextlib.suppress(FileNotFoundError):
@@ -183,16 +184,26 @@ def cache_path(root: Path) -> Path | None:
     return git_dir / "gitdesk" / "tickets.pickle" if git_dir.is_dir() else None
 
 
-def load_all(root: Path, progress: Callable[[int, int], None] | None = None) -> list[Loaded]:
-    """Every ticket under root, parsed or served from the cache."""
-    cache = Cache(cache_path(root))
+def load_all(
+    root: Path,
+    prepare: Callable[[Loaded], Loaded] = lambda loaded: loaded,
+    tag: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Loaded]:
+    """Every ticket under root, parsed, passed through `prepare`, or served from the cache.
+
+    `prepare` runs once per parsed file before it is cached (the tracker checks the
+    ticket and keeps a light copy); `tag` names everything `prepare` depends on,
+    so a cache written under another tag is not used.
+    """
+    cache = Cache(cache_path(root), tag)
     files = discover(root)
     out = []
     for n, (rel, st) in enumerate(files, 1):
         assert st is not None
         loaded = cache.get(rel, st)
         if loaded is None:
-            loaded = load_file(root, rel)
+            loaded = prepare(load_file(root, rel))
             cache.put(rel, st, loaded)
         out.append(loaded)
         if progress and n % 1000 == 0:

@@ -129,33 +129,34 @@ class Ticket(NamedTuple):
     # Fields the tool does not own, as text, in file order (shown on the site).
     extra: tuple[tuple[str, str], ...] = ()
     body: str = ""
-
-    @property
-    def level(self) -> str:
-        """The highest level reached by manual escalation (L1 if never escalated)."""
-        reached = [e.to for e in self.history if e.kind == Kind.ESCALATE and e.to in LEVELS]
-        return max(reached, default="L1")
-
-    @property
-    def resolution(self) -> str | None:
-        for event in reversed(self.history):
-            if event.is_status_change:
-                return event.resolution
-        return None
-
-    @property
-    def rating(self) -> int | None:
-        ratings = [e.rating for e in self.history if e.kind == Kind.FEEDBACK]
-        return ratings[-1] if ratings else None
-
-    @property
-    def updated(self) -> datetime | None:
-        return self.history[-1].at if self.history else self.created
+    # Derived from history when the file is read (see `derive`), so that a ticket
+    # loaded without its history (the light form bulk reads keep) still knows them.
+    level: str = "L1"
+    resolution: str | None = None
+    rating: int | None = None
+    updated: datetime | None = None
 
     def references(self) -> tuple[str, ...]:
         """IDs of other tickets this one points at."""
         refs = self.related
         return (*refs, self.duplicate_of) if self.duplicate_of else refs
+
+
+def derive(history: tuple[Event, ...], created: datetime | None) -> dict[str, object]:
+    """level (highest manual escalation), resolution (of the last status change), rating
+    (last feedback) and updated (latest event), in one pass over the history."""
+    level, resolution, rating, updated = "L1", None, None, created
+    for event in history:
+        kind = event.kind
+        if kind == "escalate" and event.to in LEVELS and event.to > level:
+            level = event.to
+        elif kind in STATUS_CHANGES:
+            resolution = event.resolution
+        elif kind == "feedback":
+            rating = event.rating
+        if updated is None or event.at > updated:
+            updated = event.at
+    return {"level": level, "resolution": resolution, "rating": rating, "updated": updated}
 
 
 def format_time(moment: datetime) -> str:
@@ -311,6 +312,7 @@ def ticket_from_mapping(
         present=frozenset(k for k, v in data.items() if v not in (None, "", [], {})),
         extra=extra,
         body=body,
+        **derive(history, created),  # type: ignore[arg-type]
     )
     return ticket, r.problems
 
@@ -386,16 +388,6 @@ def _event(i: int, item: object, problems: list[tuple[Loc, str]]) -> Event | Non
 
 def as_dict(ticket: Ticket, category: str | None = None) -> dict[str, object]:
     """A JSON-ready view of a ticket with derived fields (level, resolution, rating)."""
-    level, resolution, rating = "L1", None, None
-    for event in ticket.history:  # one pass for what the properties compute separately
-        kind = event.kind
-        if kind == "escalate" and event.to in LEVELS and event.to > level:
-            level = event.to
-        elif kind in STATUS_CHANGES:
-            resolution = event.resolution
-        elif kind == "feedback":
-            rating = event.rating
-    updated = ticket.history[-1].at if ticket.history else ticket.created
     return {
         "id": ticket.id,
         "path": ticket.path,
@@ -409,10 +401,10 @@ def as_dict(ticket: Ticket, category: str | None = None) -> dict[str, object]:
         "team": ticket.team,
         "tags": list(ticket.tags),
         "created": format_time(ticket.created) if ticket.created else None,
-        "updated": format_time(updated) if updated else None,
-        "level": level,
-        "resolution": resolution,
-        "rating": rating,
+        "updated": format_time(ticket.updated) if ticket.updated else None,
+        "level": ticket.level,
+        "resolution": ticket.resolution,
+        "rating": ticket.rating,
         "kb": list(ticket.kb),
         "related": list(ticket.related),
         "duplicate_of": ticket.duplicate_of,

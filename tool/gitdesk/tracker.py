@@ -6,6 +6,7 @@ the front ends: the CLI, the SLA job and the site plugin all go through it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, loa
 from gitdesk.splice import apply as splice_apply
 from gitdesk.splice import line_of
 from gitdesk.ticket import ID_RE, Ticket, slugify
+from gitdesk.validate import check_ticket
 
 if TYPE_CHECKING:
     from gitdesk.sla import Sla
@@ -63,12 +65,16 @@ class Tracker:
         return cls(find_root(start))
 
     @cached_property
-    def config(self) -> Config:
-        path = self.root / CONFIG
+    def config_text(self) -> str:
         try:
-            data, lines = load_with_lines(path.read_text(encoding="utf-8"))
+            return (self.root / CONFIG).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidConfig([Problem(CONFIG, "is not UTF-8; save it as UTF-8", line=1)]) from None
+
+    @cached_property
+    def config(self) -> Config:
+        try:
+            data, lines = load_with_lines(self.config_text)
         except FrontMatterError as err:
             raise InvalidConfig([Problem(CONFIG, str(err), line=err.line)]) from None
         try:
@@ -79,11 +85,36 @@ class Tracker:
     # --- reading ---------------------------------------------------------------
 
     def load_all(self, progress: Callable[[int, int], None] | None = None) -> list[store.Loaded]:
-        return store.load_all(self.root, progress)
+        """Every ticket file: checked on its own, kept light (see `_prepare`), cached."""
+        digest = hashlib.blake2b(self.config_text.encode(), digest_size=8).hexdigest()
+        return store.load_all(self.root, self._prepare, digest, progress)
+
+    def _prepare(self, loaded: store.Loaded) -> store.Loaded:
+        """Check a freshly parsed ticket, then drop what bulk reads never need.
+
+        The body goes (show and text search read the file), and so does the
+        history of done tickets (open ones keep it for their SLA clocks); the
+        derived fields (level, resolution, rating, updated) stay. This is what
+        keeps 100k tickets within memory and the cache quick to load.
+        """
+        t = loaded.ticket
+        if t is None:
+            return loaded
+        problems = (*loaded.problems, *check_ticket(t, self.config))
+        keep = t.history if self.config.workflow.is_open(t.status) else ()
+        return store.Loaded(loaded.path, t._replace(body="", present=frozenset(), history=keep), problems)
 
     def tickets(self) -> list[Ticket]:
-        """Every ticket that could be read (use load_all to see parse problems)."""
+        """Every readable ticket, light: no body; history only on open tickets."""
         return [x.ticket for x in self.load_all() if x.ticket is not None]
+
+    def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
+        """The same tickets read whole again from their files (body and history)."""
+        out = []
+        for t in tickets:
+            whole = store.load_file(self.root, t.path).ticket
+            out.append(whole if whole is not None else t)
+        return out
 
     def locate(self, ticket_id: str) -> str:
         """The path of a ticket by ID, from file names alone (nothing is parsed)."""
@@ -112,6 +143,9 @@ class Tracker:
 
         config = self.config
         chosen = [t for t in tickets if t.created is not None and t.created <= now]
+        done = [t for t in chosen if not config.workflow.is_open(t.status)]
+        if done:  # light copies of done tickets have no history: read those whole
+            chosen = [t for t in chosen if config.workflow.is_open(t.status)] + self.full(done)
         years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
         cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1))
         out = []

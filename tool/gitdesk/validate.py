@@ -20,13 +20,32 @@ def validate(
     kb: Collection[str] | None = None,
 ) -> list[Problem]:
     """Problems in and between tickets. `kb` is the set of known KB slugs (None: unchecked)."""
+    return [p for t in tickets for p in check_ticket(t, config)] + across(tickets, now, kb)
+
+
+def across(tickets: Sequence[Ticket], now: datetime, kb: Collection[str] | None = None) -> list[Problem]:
+    """The checks that need more than one ticket, or the clock: references, duplicate IDs,
+    times in the future. They need no history, so they run on light tickets too."""
     problems: list[Problem] = []
     ids = {t.id for t in tickets}
     for ticket in tickets:
-        problems.extend(check_ticket(ticket, config, now))
+        problems.extend(check_times(ticket, now))
         problems.extend(_references(ticket, ids, kb))
     problems.extend(duplicates(tickets))
     return problems
+
+
+def check_times(t: Ticket, now: datetime) -> list[Problem]:
+    """Times later than `now` (beyond a small clock skew)."""
+    out = []
+    if t.created and t.created > now + SKEW:
+        out.append(Problem(t.path, f"created: {t.created.isoformat()} is in the future", ("created",)))
+    if t.updated and t.updated > now + SKEW and t.updated != t.created:
+        late = next((i for i, e in enumerate(t.history) if e.at > now + SKEW), None)
+        loc: tuple[str | int, ...] = ("history", late) if late is not None else ("history",)
+        where = f"history[{late}].at" if late is not None else "history"
+        out.append(Problem(t.path, f"{where}: {t.updated.isoformat()} is in the future", loc))
+    return out
 
 
 def duplicates(tickets: Iterable[Ticket]) -> list[Problem]:
@@ -67,11 +86,11 @@ def _references(ticket: Ticket, ids: Collection[str], kb: Collection[str] | None
     return out
 
 
-def check_ticket(ticket: Ticket, config: Config, now: datetime) -> list[Problem]:
-    """Problems within one ticket: schema values, names, and its history."""
+def check_ticket(ticket: Ticket, config: Config) -> list[Problem]:
+    """Problems within one ticket: schema values, names, and its history (not the clock)."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     _names(ticket, config, found)
-    _history(ticket, config, now, found)
+    _history(ticket, config, found)
     return [Problem(ticket.path, message, loc) for loc, message in found]
 
 
@@ -107,12 +126,8 @@ def _names(t: Ticket, config: Config, found: list[tuple[tuple[str | int, ...], s
             found.append(((field,), f"{field}: required for {t.type} tickets; add `{field}: ...`"))
 
 
-def _history(
-    t: Ticket, config: Config, now: datetime, found: list[tuple[tuple[str | int, ...], str]]
-) -> None:
+def _history(t: Ticket, config: Config, found: list[tuple[tuple[str | int, ...], str]]) -> None:
     wf = config.workflow
-    if t.created and t.created > now + SKEW:
-        found.append((("created",), f"created: {t.created.isoformat()} is in the future"))
     if not t.history:
         if t.status and t.status != wf.initial:
             found.append((("status",), f"status: '{t.status}' but history records no transition"
@@ -130,8 +145,6 @@ def _history(
         if previous and event.at < previous:
             found.append((loc, f"history[{i}].at: {event.at.isoformat()} is earlier than the event "
                           "before it; history is in time order"))  # fmt: skip
-        if event.at > now + SKEW:
-            found.append((loc, f"history[{i}].at: {event.at.isoformat()} is in the future"))
         previous = event.at
         if allowed is not None and event.by and event.by not in allowed:
             found.append((loc, f"history[{i}].by: '{event.by}' is not in people or the requester"))

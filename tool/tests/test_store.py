@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -13,6 +14,14 @@ import pytest
 
 from gitdesk import store
 from tests.conftest import TICKET, Desk
+
+
+def cached(desk: Desk) -> set[str]:
+    """The paths the parse cache holds (whatever its tag)."""
+    path = store.cache_path(desk.root)
+    assert path is not None
+    with path.open("rb") as handle:
+        return set(pickle.load(handle)[1])
 
 
 def race(desk: Desk, commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
@@ -110,14 +119,13 @@ def test_cache_never_serves_a_stale_ticket_after_two_quick_edits(desk: Desk) -> 
         path.write_text(TICKET.replace("Printer on floor 3 jams", title))
         os.utime(path, (old, old))
         assert json.loads(desk.ok("list", "--json").stdout)[0]["title"] == title
-        assert "tickets/T-7-printer.md" in store.Cache(store.cache_path(desk.root)).entries
+        assert "tickets/T-7-printer.md" in cached(desk)
 
 
 def test_cache_drops_entries_of_files_changed_just_before_saving(desk: Desk) -> None:
     desk.write("tickets/T-7-printer.md", TICKET)
     desk.ok("list")
-    cache = store.Cache(store.cache_path(desk.root))
-    assert "tickets/T-7-printer.md" not in cache.entries  # modified < 2 s ago: racy, not kept
+    assert "tickets/T-7-printer.md" not in cached(desk)  # modified < 2 s ago: racy, not kept
 
 
 def test_a_planted_cache_file_is_ignored(desk: Desk) -> None:
@@ -125,3 +133,34 @@ def test_a_planted_cache_file_is_ignored(desk: Desk) -> None:
     (desk.root / ".git/gitdesk").mkdir(parents=True)
     (desk.root / ".git/gitdesk/tickets.pickle").write_bytes(b"not a pickle")
     assert json.loads(desk.ok("list", "--json").stdout)[0]["id"] == "T-7"
+
+
+def test_cached_problems_are_reported_again_and_config_changes_invalidate(desk: Desk) -> None:
+    path = desk.write("tickets/T-7-printer.md", TICKET.replace("priority: P3", "priority: P9"))
+    old = time.time() - 60
+    os.utime(path, (old, old))
+    first = desk.run("validate")
+    assert first.exit_code == 1 and "priority: 'P9'" in first.stdout
+    assert "tickets/T-7-printer.md" in cached(desk)
+    again = desk.run("validate")  # served from the cache: the problem is still there
+    assert again.exit_code == 1 and again.stdout == first.stdout
+    config = desk.root / "tickets/config.yml"
+    config.write_text(
+        config.read_text().replace("  P4: {name: Low,", "  P9: {name: Someday}\n  P4: {name: Low,")
+    )
+    assert desk.run("validate").exit_code == 0  # the file did not change, the config did
+
+
+def test_bulk_reads_are_light_but_text_search_and_done_clocks_read_whole_files(desk: Desk) -> None:
+    desk.new("alpha", "--body", "The fuser smells of smoke.")
+    desk.new("beta")
+    desk.ok("move", "T-2", "cancelled")
+    old = time.time() - 60
+    for path in (desk.root / "tickets").glob("T-*.md"):
+        os.utime(path, (old, old))
+    desk.ok("list")  # fills the cache
+    assert json.loads(desk.ok("list", "--text", "smoke", "--json").stdout)[0]["id"] == "T-1"
+    rows = json.loads(desk.ok("sla", "--all", "--json").stdout)
+    assert {r["id"]: r["resolution"]["state"] for r in rows} == {"T-1": "ok", "T-2": "met"}
+    shown = json.loads(desk.ok("show", "T-1", "--json").stdout)
+    assert shown["body"] == "The fuser smells of smoke.\n" and shown["history"][0]["event"] == "created"

@@ -10,7 +10,7 @@ from gitdesk import actions
 from gitdesk.cli.context import Context
 from gitdesk.errors import GitdeskError
 from gitdesk.ticket import ticket_from_mapping
-from gitdesk.validate import check_ticket
+from gitdesk.validate import check_ticket, check_times
 
 
 def create(ctx: Context, given: dict[str, object], body: str | None, can_ask: bool) -> tuple[str, Path]:
@@ -41,7 +41,7 @@ def _refuse_invalid(data: dict[str, object], ctx: Context) -> None:
     tid = f"{ctx.tracker.config.id_prefix}-1"
     ticket, found = ticket_from_mapping(f"tickets/{tid}.md", {**data, "id": tid}, "")
     problems = [m for _, m in found]
-    problems += [p.message for p in check_ticket(ticket, ctx.tracker.config, ctx.now)]
+    problems += [p.message for p in check_ticket(ticket, ctx.tracker.config) + check_times(ticket, ctx.now)]
     if problems:
         raise GitdeskError("not created:\n" + "\n".join(f"  {m}" for m in problems))
 

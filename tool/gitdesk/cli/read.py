@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -134,7 +135,11 @@ def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json:
     from gitdesk.ticket import as_dict
 
     tracker = ctx.tracker
-    chosen = select(tracker.tickets(), tracker.config, make_filter(filters), sort, reverse, limit)
+    where = make_filter(filters)
+    tickets = tracker.tickets()
+    if where.words:  # text search needs the bodies, which bulk reads leave on disk
+        tickets = tracker.full(select(tickets, tracker.config, replace(where, text=None)))
+    chosen = select(tickets, tracker.config, where, sort, reverse, limit)
     wf = tracker.config.workflow
     if as_json:
         emit_json([as_dict(t, wf.category(t.status)) for t in chosen])
