@@ -45,6 +45,32 @@ class _Day:
     total: timedelta
 
 
+@dataclass
+class _Prefix:
+    """Running totals of whole days' working time from `anchor`: sums[i] = days before anchor+i."""
+
+    anchor: date | None = None
+    sums: list[timedelta] = field(default_factory=list)
+
+    @property
+    def stop(self) -> date | None:
+        return self.anchor + timedelta(days=len(self.sums) - 1) if self.anchor else None
+
+    def covers(self, first: date, stop: date) -> bool:
+        return self.anchor is not None and self.anchor <= first and stop <= (self.stop or first)
+
+    def build(self, cal: Calendar, first: date, stop: date) -> None:
+        margin = timedelta(days=31)  # room for the next tickets' spans without a rebuild
+        self.anchor, self.sums, day = first - margin, [ZERO], first - margin
+        while day < stop + margin:
+            self.sums.append(self.sums[-1] + cal._day(day).total)
+            day += ONE_DAY
+
+    def between(self, first: date, stop: date) -> timedelta:
+        assert self.anchor is not None
+        return self.sums[(stop - self.anchor).days] - self.sums[(first - self.anchor).days]
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Working hours per weekday (0=Mon..6=Sun) in a time zone, minus closed local dates."""
@@ -57,6 +83,7 @@ class Calendar:
     # Offsets from local midnight per weekday, built from `hours` once.
     _week: tuple[tuple[tuple[timedelta, timedelta], ...], ...] = field(init=False, repr=False, compare=False)
     _memo: dict[date, _Day] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _sums: _Prefix = field(default_factory=lambda: _Prefix(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tz, ZoneInfo):
@@ -109,6 +136,15 @@ class Calendar:
                     floor = hi
         return _Day(start, end, tuple(spans), sum((e - s for s, e in spans), ZERO))
 
+    def _whole(self, first: date, stop: date) -> timedelta:
+        """Working time of the whole days [first, stop), from prefix sums built as needed."""
+        if stop <= first:
+            return ZERO
+        sums = self._sums
+        if not sums.covers(first, stop):
+            sums.build(self, min(first, sums.anchor or first), max(stop, sums.stop or stop))
+        return sums.between(first, stop)
+
     def _first_day(self, moment: datetime) -> date:
         """A local date whose window starts at or before `moment` (UTC), close before it."""
         # The day before the local date: DST can put a moment in its neighbour's window.
@@ -157,26 +193,52 @@ def _utc(moment: datetime, what: str) -> datetime:
 
 
 def elapsed(cal: Calendar, start: datetime, end: datetime) -> timedelta:
-    """Business time between `start` and `end`; zero if `end` is not after `start`."""
+    """Business time between `start` and `end`; zero if `end` is not after `start`.
+
+    Spans of more than a week add up their whole days from per-calendar prefix
+    sums, so a ticket open for two years costs as little as one open for two days.
+    """
     a, b = _utc(start, "start"), _utc(end, "end")
     if b <= a:
         return ZERO
     if cal.always_open:
         return b - a
-    total = ZERO
     day = cal._first_day(a)
+    if b - a <= _WALK:
+        return _walk(cal, day, a, b)
+    total = ZERO
+    while (rec := cal._day(day)).start < a:  # the days `start` cuts into
+        total += _part(rec, a, b)
+        day += ONE_DAY
+    last = b.astimezone(cal.tz).date() + ONE_DAY  # starts after `end`
+    while (rec := cal._day(last - ONE_DAY)).end > b:  # the days `end` cuts into
+        total += _part(rec, a, b)
+        last -= ONE_DAY
+    return total + cal._whole(day, last)
+
+
+_WALK = timedelta(days=8)
+
+
+def _walk(cal: Calendar, day: date, a: datetime, b: datetime) -> timedelta:
+    total = ZERO
     while True:
         rec = cal._day(day)
         if rec.start >= b:
             return total
-        if a <= rec.start and rec.end <= b:
-            total += rec.total
-        elif rec.end > a:
-            for s, e in rec.spans:
-                lo, hi = max(s, a), min(e, b)
-                if hi > lo:
-                    total += hi - lo
+        total += rec.total if a <= rec.start and rec.end <= b else _part(rec, a, b)
         day += ONE_DAY
+
+
+def _part(rec: _Day, a: datetime, b: datetime) -> timedelta:
+    """The part of one day's working time inside [a, b)."""
+    total = ZERO
+    if rec.end > a and rec.start < b:
+        for s, e in rec.spans:
+            lo, hi = max(s, a), min(e, b)
+            if hi > lo:
+                total += hi - lo
+    return total
 
 
 def add(cal: Calendar, start: datetime, duration: timedelta) -> datetime:
