@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gitdesk.errors import InvalidConfig, Loc, Problem
+from gitdesk.schema import describe
 from gitdesk.slaconfig import EscalationSpec, SlaSpec, default_sla, parse_escalation, parse_sla
-from gitdesk.ticket import HANDLE_RE, LEVELS, describe
+from gitdesk.ticket import HANDLE_RE, LEVELS
 from gitdesk.workflow import CATEGORIES, Approval, Workflow, default_workflow
 
 SECTIONS = (

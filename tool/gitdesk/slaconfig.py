@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gitdesk.businesstime import parse_duration
 from gitdesk.errors import Loc
-from gitdesk.ticket import LEVELS, describe
+from gitdesk.schema import describe
+from gitdesk.ticket import LEVELS
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS = "24x7"

@@ -14,8 +14,9 @@ from pathlib import Path
 from gitdesk import __version__
 from gitdesk.errors import GitdeskError, Problem
 from gitdesk.frontmatter import Document, FrontMatterError, load, split
+from gitdesk.schema import ticket_from_mapping
 from gitdesk.splice import line_of
-from gitdesk.ticket import Ticket, ticket_from_mapping
+from gitdesk.ticket import Ticket
 
 try:
     import fcntl

@@ -9,7 +9,7 @@ import click
 from gitdesk import actions
 from gitdesk.cli.context import Context
 from gitdesk.errors import GitdeskError
-from gitdesk.ticket import ticket_from_mapping
+from gitdesk.schema import ticket_from_mapping
 from gitdesk.validate import check_ticket, check_times
 
 
