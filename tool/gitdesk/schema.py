@@ -128,14 +128,14 @@ def ticket_from_mapping(
         path=path,
         id=r.text("id", required=True) or "",
         title=r.text("title", required=True) or "",
-        type=r.text("type", required=True) or "",
-        status=r.text("status", required=True) or "",
-        priority=r.text("priority", required=True) or "",
-        requester=r.text("requester", required=True) or "",
+        type=intern(r.text("type", required=True) or ""),
+        status=intern(r.text("status", required=True) or ""),
+        priority=intern(r.text("priority", required=True) or ""),
+        requester=intern(r.text("requester", required=True) or ""),
         created=created,
-        assignee=r.text("assignee"),
-        team=r.text("team"),
-        tags=r.words("tags"),
+        assignee=_interned(r.text("assignee")),
+        team=_interned(r.text("team")),
+        tags=tuple(intern(tag) for tag in r.words("tags")),
         kb=r.words("kb"),
         related=r.words("related"),
         duplicate_of=r.text("duplicate_of"),
@@ -147,6 +147,11 @@ def ticket_from_mapping(
         **derive(history, created),  # type: ignore[arg-type]
     )
     return ticket, r.problems
+
+
+def _interned(text: str | None) -> str | None:
+    """One shared copy of a name that thousands of tickets repeat."""
+    return intern(text) if text else text
 
 
 def _history(value: object, problems: list[tuple[Loc, str]]) -> tuple[Event, ...]:

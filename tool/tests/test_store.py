@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -20,8 +21,13 @@ def cached(desk: Desk) -> set[str]:
     """The paths the parse cache holds (whatever its tag)."""
     path = store.cache_path(desk.root)
     assert path is not None
+    found: set[str] = set()
     with path.open("rb") as handle:
-        return set(pickle.load(handle)[1])
+        pickle.load(handle)  # the tag
+        with contextlib.suppress(EOFError):
+            while True:
+                found.update(rel for rel, _ in pickle.load(handle))
+    return found
 
 
 def race(desk: Desk, commands: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
@@ -164,3 +170,20 @@ def test_bulk_reads_are_light_but_text_search_and_done_clocks_read_whole_files(d
     assert {r["id"]: r["resolution"]["state"] for r in rows} == {"T-1": "ok", "T-2": "met"}
     shown = json.loads(desk.ok("show", "T-1", "--json").stdout)
     assert shown["body"] == "The fuser smells of smoke.\n" and shown["history"][0]["event"] == "created"
+
+
+def test_cache_written_in_several_chunks_is_read_back_whole(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "CHUNK", 2)  # five tickets: three pickles, each standing alone
+    old = time.time() - 60
+    for n in range(1, 6):
+        path = desk.write(f"tickets/T-{n}-x.md", TICKET.replace("T-7", f"T-{n}"))
+        os.utime(path, (old, old))
+    desk.ok("list")
+    assert cached(desk) == {f"tickets/T-{n}-x.md" for n in range(1, 6)}
+    calls: list[str] = []
+    real = store.load_file
+    monkeypatch.setattr(store, "load_file", lambda root, rel: calls.append(rel) or real(root, rel))
+    assert len(json.loads(desk.ok("list", "--json").stdout)) == 5
+    assert calls == []  # every ticket came from the cache
