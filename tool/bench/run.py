@@ -219,6 +219,12 @@ class Bench:
                 moves.append(s.seconds)
                 if s.code != 0:
                     self.problems.append(f"{n}: move T-{open_id} {target}: exit {s.code}: {s.stderr.strip()}")
+            # Two moves append two events and leave the status as it was: a diff of two added lines.
+            numstat = self.git("diff", "--numstat", "--", path).split()[:2]
+            if numstat != ["2", "0"] and not any("move" in p and "diff" in p for p in self.problems):
+                self.problems.append(
+                    f"{n}: move: expected 2 added lines after two moves, git diff: {numstat}"
+                )
             self.git("checkout", "-q", "--", path)
             note(f"{n:>7,} move (2 moves, restored)   {moves[-2]:7.3f} s {moves[-1]:7.3f} s")
         self.results["move"] = Measure("move", moves, 0.0, f"T-{open_id} in-progress <-> waiting")
@@ -347,8 +353,8 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def tracker(size: int, branches: int, seed: int, regen: bool, python: str) -> Path:
-    root = OUT / "trackers" / str(size)
+def tracker(size: int, branches: int, seed: int, regen: bool, python: str, folder: Path) -> Path:
+    root = folder / str(size)
     manifest = root / ".git" / "gitdesk-bench.json"
     if not regen and manifest.is_file():
         m = json.loads(manifest.read_text(encoding="utf-8"))
@@ -409,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--branches", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regen", action="store_true", help="regenerate trackers even if cached")
+    parser.add_argument(
+        "--trackers", type=Path, default=OUT / "trackers", help="where trackers are cached (DIR/N)"
+    )
     default_gitdesk = Path(sys.executable).parent / "gitdesk"
     parser.add_argument("--gitdesk", default=str(default_gitdesk) if default_gitdesk.exists() else "gitdesk")
     parser.add_argument("--python", default=sys.executable, help="the interpreter for FLOOR and start-up")
@@ -421,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     results["meta"] = meta(args.gitdesk, args.python)
     for size in sizes:
         started = time.perf_counter()
-        root = tracker(size, args.branches, args.seed, args.regen, args.python)
+        root = tracker(size, args.branches, args.seed, args.regen, args.python, args.trackers)
         bench = Bench(root, size, args.runs, args.gitdesk, args.python)
         bench.all()
         results["sizes"][str(size)] = bench.summary()

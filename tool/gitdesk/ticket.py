@@ -199,7 +199,3 @@ def as_dict(ticket: Ticket, category: str | None = None) -> dict[str, object]:
         "confidential": ticket.confidential,
         "fields": dict(ticket.extra),
     }
-
-
-def event_dict(event: Event) -> dict[str, object]:
-    return event.to_mapping()

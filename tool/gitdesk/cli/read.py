@@ -54,13 +54,13 @@ def show(ctx: Context, ticket_id: str, as_json: bool) -> None:
       gitdesk show T-42
       gitdesk show T-42 --json | jq .history
     """
-    from gitdesk.ticket import as_dict, event_dict, format_time
+    from gitdesk.ticket import as_dict, format_time
 
     tracker = ctx.tracker
     t = tracker.get(ticket_id)
     category = tracker.config.workflow.category(t.status)
     if as_json:
-        emit_json({**as_dict(t, category), "body": t.body, "history": [event_dict(e) for e in t.history]})
+        emit_json({**as_dict(t, category), "body": t.body, "history": [e.to_mapping() for e in t.history]})
         return
     click.echo(click.style(f"{t.id}  {t.title}", bold=True))
     rows = [
