@@ -86,21 +86,28 @@ def load_file(root: Path, rel: str) -> Loaded:
     return parse(rel, text)[0]
 
 
-def discover(root: Path, stat: bool = True) -> list[tuple[str, os.stat_result | None]]:
-    """Every ticket file under tickets/ (not templates/), sorted by path, with its stat if asked."""
-    found: list[tuple[str, os.stat_result | None]] = []
+def _entries(root: Path, wanted: Callable[[str], bool]) -> Iterator[os.DirEntry[str]]:
+    """Ticket files under tickets/ (not templates/ or hidden folders) whose names pass `wanted`."""
     stack = [os.path.join(root, TICKETS)]
-    cut = len(str(root)) + 1
     while stack:
         folder = stack.pop()
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
                 if name.endswith(".md"):
-                    if entry.is_file(follow_symlinks=False):
-                        found.append((entry.path[cut:].replace(os.sep, "/"), entry.stat() if stat else None))
-                elif entry.is_dir(follow_symlinks=False) and name not in SKIP_DIRS and name[:1] != ".":
+                    if wanted(name) and entry.is_file(follow_symlinks=False):
+                        yield entry
+                elif name[:1] != "." and name not in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
+
+
+def _rel(root: Path, entry: os.DirEntry[str]) -> str:
+    return entry.path[len(str(root)) + 1 :].replace(os.sep, "/")
+
+
+def discover(root: Path, stat: bool = True) -> list[tuple[str, os.stat_result | None]]:
+    """Every ticket file, sorted by path, with its stat if asked."""
+    found = [(_rel(root, e), e.stat() if stat else None) for e in _entries(root, lambda _: True)]
     found.sort()
     return found
 
@@ -113,20 +120,7 @@ def names(root: Path) -> list[str]:
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
     """Paths of files named `<ID>-*.md` or `<ID>.md`, from names alone (no stat, no parsing)."""
     prefix, exact = f"{ticket_id}-", f"{ticket_id}.md"
-    found = []
-    stack = [os.path.join(root, TICKETS)]
-    cut = len(str(root)) + 1
-    while stack:
-        folder = stack.pop()
-        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith(prefix) or name == exact:
-                    if name.endswith(".md") and entry.is_file(follow_symlinks=False):
-                        found.append(entry.path[cut:].replace(os.sep, "/"))
-                elif name[:1] != "." and name not in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-    return sorted(found)
+    return sorted(_rel(root, e) for e in _entries(root, lambda n: n.startswith(prefix) or n == exact))
 
 
 def _key(st: os.stat_result) -> tuple[int, int, int, int]:
