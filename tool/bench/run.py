@@ -211,7 +211,7 @@ class Bench:
         self.cmd("show", self.gd("show", tid), self.runs)
 
         open_id = self.manifest["in_progress_ids"][0]
-        path = next((self.root / "tickets").glob(f"T-{open_id}-*.md")).relative_to(self.root).as_posix()
+        path = "tickets/" + self.ticket_files(f"T-{open_id}-")[0]
         moves = []
         for _ in range(self.runs):
             for target in ("waiting", "in-progress"):
@@ -240,8 +240,8 @@ class Bench:
             )
 
         def remove_new(s: Sample) -> None:
-            for made in (self.root / "tickets").glob("T-*-bench.md"):
-                made.unlink()
+            for name in self.ticket_files(f"T-{self.manifest['next_id']}-"):
+                (self.root / "tickets" / name).unlink()
 
         self.cmd(
             "new",
@@ -252,6 +252,11 @@ class Bench:
         )
         self.cmd("--help", self.gd("--help"), self.runs)
         self.clean()
+
+    def ticket_files(self, prefix: str) -> list[str]:
+        """Names in tickets/ that start with prefix (scandir: no list of 100k entries in memory)."""
+        with os.scandir(self.root / "tickets") as entries:
+            return [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".md")]
 
     def check_list_output(self) -> None:
         """The JSON parses and lists every ticket (counted in a subprocess, see run)."""
