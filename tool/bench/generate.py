@@ -415,7 +415,8 @@ class Ticket:
 class Maker:
     """Builds tickets and their history states from one random generator."""
 
-    def __init__(self, config: dict, seed: int, total: int) -> None:
+    def __init__(self, config: dict, seed: int, total: int, open_share: float | None = None) -> None:
+        self.open_share = open_share
         self.rng = random.Random(seed)
         self.total = total
         self.people = list(config["people"])
@@ -548,7 +549,8 @@ class Maker:
         requester = r.choice(OUTSIDE) if type_ == "customer" and r.random() < 0.6 else r.choice(self.people)
         # Recent tickets are more often still open: ~40% open overall.
         recent = n > 0.8 * self.total
-        final = self.pick(self.open_finals if r.random() < (0.8 if recent else 0.3) else self.done_finals)
+        share = self.open_share if self.open_share is not None else (0.8 if recent else 0.3)
+        final = self.pick(self.open_finals if r.random() < share else self.done_finals)
         if t0 is None:
             slot = (END - START) / self.total
             t0 = int(START + (n - 1) * slot + r.random() * slot)
@@ -796,7 +798,14 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
-def generate(root: Path, tickets: int, branches: int, seed: int, commits: int | None = None) -> dict:
+def generate(
+    root: Path,
+    tickets: int,
+    branches: int,
+    seed: int,
+    commits: int | None = None,
+    open_share: float | None = None,
+) -> dict:
     started = time.perf_counter()
     config_text = CONFIG.read_text(encoding="utf-8")
     config = yaml.load(config_text, Loader=yaml.CSafeLoader)
@@ -807,7 +816,7 @@ def generate(root: Path, tickets: int, branches: int, seed: int, commits: int | 
     for key, value in (("gc.auto", "0"), ("user.name", bot[0]), ("user.email", bot[1])):
         git(root, "config", key, value)
 
-    maker = Maker(config, seed, tickets)
+    maker = Maker(config, seed, tickets, open_share)
     stream = Stream(root)
     setup_files: list[tuple[str, int | bytes]] = [("tickets/config.yml", config_text.encode())]
     for tpl in sorted(TEMPLATES.glob("*.md")):
@@ -943,6 +952,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--branches", type=int, default=5, help="extra branches feature-1..K (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--commits", type=int, help="commits on main (default: from the size)")
+    parser.add_argument(
+        "--open-share",
+        type=float,
+        help="share of tickets left open (default: ~40%%, more among the recent ones)",
+    )
     parser.add_argument("--force", action="store_true", help="delete DIR first if it exists")
     args = parser.parse_args(argv)
     if args.tickets < 1:
@@ -951,7 +965,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.force:
             parser.error(f"{args.dir} exists and is not empty (use --force to replace it)")
         shutil.rmtree(args.dir)
-    manifest = generate(args.dir, args.tickets, args.branches, args.seed, args.commits)
+    manifest = generate(args.dir, args.tickets, args.branches, args.seed, args.commits, args.open_share)
     note(
         f"generate: {args.tickets:,} tickets, {manifest['commits_main']:,} commits on main, "
         f"{args.branches} branches in {manifest['seconds_total']:.1f} s -> {args.dir}"

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from itertools import takewhile
+from typing import Any, NamedTuple, cast
 
 from gitdesk.businesstime import Calendar, add, elapsed, parse_duration
 from gitdesk.slaconfig import Policy
@@ -120,42 +122,113 @@ def segments(ticket: Ticket, workflow: Workflow, now: datetime) -> tuple[list[Se
     return runs, response
 
 
-def clock(
-    name: str,
-    runs: list[Segment],
-    stop: datetime | None,
-    target: timedelta,
-    warning: float,
-    cal: Calendar,
-    now: datetime,
-) -> Clock:
-    """Measure business time over the runs up to `stop` (or `now`) and name the state."""
-    end_all = stop or now
+class Tally(NamedTuple):
+    """What a history fixes about one clock, whatever `now` is after its last event.
+
+    `used` is the business time of the finished runs, `due` when the target was
+    reached within them, `running` the start of the run still going (None when
+    paused or stopped), `stopped` when the clock stopped for good.
+    """
+
+    target: timedelta
+    warning: float
+    used: timedelta
+    due: datetime | None
+    running: datetime | None
+    stopped: datetime | None
+
+
+class Plan(NamedTuple):
+    """A ticket's two tallies and its manual level: valid for any `now` at or after `since`.
+
+    Computing a plan walks the history and measures every finished run; the
+    measurement at `now` (`measure`) only adds the run still going. So a plan
+    is worth keeping: it depends on nothing but the ticket file and the config.
+    """
+
+    policy: str
+    calendar: str
+    since: datetime
+    first_response: Tally
+    resolution: Tally
+    manual: str
+
+
+def tally(
+    runs: list[Segment], stop: datetime | None, target: timedelta, warning: float, cal: Calendar
+) -> Tally:
+    """Measure the finished runs (up to `stop`, if the clock stopped) and note the one still going."""
     used = timedelta(0)
-    due = None
-    running = False
+    due = running = None
     for begin, end in runs:
-        if begin > end_all:
+        if stop is not None and begin > stop:
             break
-        finish = min(end or end_all, end_all)
+        if end is None and stop is None:
+            running = begin  # always the last run
+            break
+        finish = min(end or stop, stop) if stop is not None else end
+        assert finish is not None
         part = elapsed(cal, begin, finish)
         if due is None and used + part >= target and target > timedelta(0):
             due = add(cal, begin, target - used)
         used += part
-        running = end is None and stop is None
-    if stop is not None:
-        return Clock(name, State.MET if used <= target else State.MISSED, target, used, due, stop)
-    if running and due is None:
-        due = add(cal, now, target - used)
-    if used > target:
+    if running is not None and due is None:
+        # Business time accrues from `running` on, so the moment it reaches the target
+        # is fixed now: `read` need not work it out again for every `now`.
+        due = add(cal, running, target - used) if target > used else running
+    return Tally(target, warning, used, due, running, stop)
+
+
+def read(name: str, t: Tally, now: datetime, run: timedelta) -> Clock:
+    """The clock at `now`: the tally plus `run`, the business time of the run still going."""
+    if t.stopped is not None:
+        return Clock(
+            name, State.MET if t.used <= t.target else State.MISSED, t.target, t.used, t.due, t.stopped
+        )
+    used = t.used + run if t.running is not None else t.used
+    if used > t.target:
         state = State.BREACHED
-    elif not running:
+    elif t.running is None:
         state = State.PAUSED
-    elif used >= target * warning:
+    elif used >= t.target * t.warning:
         state = State.WARNING
     else:
         state = State.OK
-    return Clock(name, state, target, used, due)
+    return Clock(name, state, t.target, used, t.due)
+
+
+def plan(
+    ticket: Ticket, policy: Policy, cal: Calendar, workflow: Workflow, upto: datetime | None = None
+) -> Plan:
+    """Walk the history (up to `upto`, if given) once: both tallies and the manual level."""
+    events = ticket.history if upto is None else tuple(takewhile(lambda e: e.at <= upto, ticket.history))
+    seen = ticket._replace(history=events)
+    horizon = max((e.at for e in events), default=ticket.created)
+    assert horizon is not None and ticket.created is not None
+    runs, response = segments(seen, workflow, horizon)
+    day = _working_day(cal)
+    first = tally(runs, response, _duration(policy.first_response, day), policy.warning, cal)
+    resolved = _resolved_at(seen, workflow, horizon)
+    resolution = tally(runs, resolved, _duration(policy.resolution, day), policy.warning, cal)
+    manual = max((e.to for e in events if e.kind == Kind.ESCALATE and e.to in LEVELS), default="L1")
+    return Plan(policy.name, cal.name, max(horizon, ticket.created), first, resolution, manual)
+
+
+def measure(ticket: Ticket, plan: Plan, cal: Calendar, raise_on: Mapping[str, str], now: datetime) -> Sla:
+    """Both clocks at `now` (at or after `plan.since`) and the escalation level."""
+    f, r = plan.first_response, plan.resolution
+    zero = timedelta(0)
+    # Both clocks usually run from the same moment: measure that run once.
+    run_f = elapsed(cal, f.running, now) if f.running is not None and f.stopped is None else zero
+    run_r = (
+        run_f if r.running == f.running else elapsed(cal, r.running, now) if r.running is not None else zero
+    )
+    first = read("first_response", f, now, run_f)
+    resolution = read("resolution", r, now, run_r)
+    states = {first.state, resolution.state}
+    auto = next((raise_on[s] for s in ("breached", "warning") if s in states and s in raise_on), None)
+    level = max(plan.manual, auto or "L1")
+    return Sla(ticket, plan.policy, plan.calendar, first, resolution, level, auto)
 
 
 def evaluate(
@@ -166,20 +239,41 @@ def evaluate(
     raise_on: Mapping[str, str],
     now: datetime,
 ) -> Sla:
-    """Both clocks of one ticket at `now`, and its escalation level."""
-    runs, response = segments(ticket, workflow, now)
-    day = _working_day(cal)
-    first = clock("first_response", runs, response, _duration(policy.first_response, day),
-                  policy.warning, cal, now)  # fmt: skip
-    resolved = _resolved_at(ticket, workflow, now)
-    resolution = clock("resolution", runs, resolved, _duration(policy.resolution, day),
-                       policy.warning, cal, now)  # fmt: skip
-    states = {first.state, resolution.state}
-    auto = next((raise_on[s] for s in ("breached", "warning") if s in states and s in raise_on), None)
-    manual = max((e.to for e in ticket.history if e.kind == Kind.ESCALATE and e.at <= now and e.to in LEVELS),
-                 default="L1")  # fmt: skip
-    level = max(manual, auto or "L1")
-    return Sla(ticket, policy.name, cal.name, first, resolution, level, auto)
+    """Both clocks of one ticket at `now`, and its escalation level (history after `now` ignored)."""
+    return measure(ticket, plan(ticket, policy, cal, workflow, upto=now), cal, raise_on, now)
+
+
+# --- plans as plain values, for the cache --------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else (moment - _EPOCH) // _MICRO
+
+
+def _at(micros: int | None) -> datetime | None:
+    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+
+
+def pack(p: Plan) -> tuple[object, ...]:
+    """A plan as strings and integers (microseconds), for marshal."""
+
+    def one(t: Tally) -> tuple[object, ...]:
+        return (t.target // _MICRO, t.warning, t.used // _MICRO, _us(t.due), _us(t.running), _us(t.stopped))
+
+    return (p.policy, p.calendar, _us(p.since), one(p.first_response), one(p.resolution), p.manual)
+
+
+def unpack(value: object) -> Plan:
+    def one(v: tuple[int, float, int, int | None, int | None, int | None]) -> Tally:
+        target, warning, used, due, running, stopped = v
+        return Tally(timedelta(microseconds=target), warning, timedelta(microseconds=used), _at(due),
+                     _at(running), _at(stopped))  # fmt: skip
+
+    policy, calendar, since, first, resolution, manual = cast(Any, value)
+    return Plan(policy, calendar, _EPOCH + timedelta(microseconds=since), one(first), one(resolution), manual)
 
 
 # Policies and calendars are few and tickets many: parse each target once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -172,6 +173,11 @@ def slugify(title: str, limit: int = 48) -> str:
             break
         slug = candidate
     return slug or "ticket"
+
+
+def to_json(ticket: Ticket, category: str | None = None) -> str:
+    """`as_dict` as compact JSON, the form `list --json` prints for a program."""
+    return json.dumps(as_dict(ticket, category), ensure_ascii=False, separators=(",", ":"))
 
 
 def as_dict(ticket: Ticket, category: str | None = None) -> dict[str, object]:

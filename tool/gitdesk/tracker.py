@@ -10,23 +10,23 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitdesk import store
-from gitdesk.actions import Edit
 from gitdesk.config import Config, parse_config
 from gitdesk.errors import GitdeskError, InvalidConfig, NotFound, Problem, UsageError
 from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, load_with_lines, split
 from gitdesk.splice import apply as splice_apply
 from gitdesk.splice import line_of
-from gitdesk.ticket import ID_RE, Ticket, slugify
+from gitdesk.ticket import ID_RE, Event, Ticket, slugify, to_json
 from gitdesk.validate import check_ticket
 
 if TYPE_CHECKING:
+    from gitdesk.actions import Edit
     from gitdesk.sla import Sla
 
 CONFIG = "tickets/config.yml"
@@ -84,34 +84,65 @@ class Tracker:
 
     # --- reading ---------------------------------------------------------------
 
-    def load_all(self, progress: Callable[[int, int], None] | None = None) -> list[store.Loaded]:
-        """Every ticket file: checked on its own, kept light (see `_prepare`), cached."""
-        digest = hashlib.blake2b(self.config_text.encode(), digest_size=8).hexdigest()
-        return store.load_all(self.root, self._prepare, digest, progress)
+    @cached_property
+    def digest(self) -> str:
+        """Names the config: everything cached from the tickets depends on it too."""
+        return hashlib.blake2b(self.config_text.encode(), digest_size=8).hexdigest()
+
+    def load_all(
+        self, progress: Callable[[int, int], None] | None = None, history: bool = False
+    ) -> list[store.Loaded]:
+        """Every ticket file: checked on its own, kept light (see `_prepare`), cached.
+
+        With `history`, the histories of the files parsed in this run are kept
+        aside for `sla` (cached tickets have none; `sla` has their plans).
+        """
+        self._histories = {} if history else None
+        found = store.load_all(self.root, self._prepare, self.digest, progress)
+        self.loaded = {x.path: x for x in found}
+        return found
+
+    # Filled by load_all: the files by path (with their cache keys), and the histories
+    # kept aside for `sla` and `full` when asked.
+    loaded: dict[str, store.Loaded] = field(default_factory=dict, init=False, repr=False)
+    _histories: dict[str, tuple[Event, ...]] | None = field(default=None, init=False, repr=False)
 
     def _prepare(self, loaded: store.Loaded) -> store.Loaded:
-        """Check a freshly parsed ticket, then drop what bulk reads never need.
+        """Check a freshly parsed ticket, then keep the light form bulk reads need.
 
-        The body goes (show and text search read the file), and so does the
-        history of done tickets (open ones keep it for their SLA clocks); the
-        derived fields (level, resolution, rating, updated) stay. This is what
-        keeps 100k tickets within memory and the cache quick to load.
+        The body and history go (show and text search read the file; the SLA
+        clocks keep their own plans); the derived fields (level, resolution,
+        rating, updated) stay, and so does the ticket's JSON as `list --json`
+        prints it. This is what keeps 100k tickets within memory and the cache
+        quick to load.
         """
         t = loaded.ticket
         if t is None:
             return loaded
         problems = (*loaded.problems, *check_ticket(t, self.config))
-        keep = t.history if self.config.workflow.is_open(t.status) else ()
-        return store.Loaded(loaded.path, t._replace(body="", present=frozenset(), history=keep), problems)
+        if self._histories is not None and t.history:
+            self._histories[t.path] = t.history
+        light = t._replace(body="", present=frozenset(), history=())
+        view = to_json(light, self.config.workflow.category(t.status))
+        return store.Loaded(loaded.path, light, problems, view=view)
 
-    def tickets(self) -> list[Ticket]:
-        """Every readable ticket, light: no body; history only on open tickets."""
-        return [x.ticket for x in self.load_all() if x.ticket is not None]
+    def tickets(self, history: bool = False) -> list[Ticket]:
+        """Every readable ticket, light: no body, no history (see `load_all` for `history`)."""
+        return [x.ticket for x in self.load_all(history=history) if x.ticket is not None]
+
+    def view(self, ticket: Ticket) -> str:
+        """The ticket's compact JSON (`ticket.to_json`) as made when its file was parsed; "" if unknown."""
+        found = self.loaded.get(ticket.path)
+        return found.view if found is not None and found.ticket is ticket else ""
 
     def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
-        """The same tickets read whole again from their files (body and history)."""
+        """The same tickets whole (body and history): kept aside by this run, or read again."""
         out = []
+        kept = self._histories or {}
         for t in tickets:
+            if t.path in kept:
+                out.append(t._replace(history=kept[t.path]))
+                continue
             whole = store.load_file(self.root, t.path).ticket
             out.append(whole if whole is not None else t)
         return out
@@ -137,23 +168,42 @@ class Tracker:
         return loaded.ticket
 
     def sla(self, tickets: Iterable[Ticket], now: datetime) -> list[Sla]:
-        """SLA clocks of tickets that exist at `now`, most urgent first."""
-        from gitdesk import calendars
-        from gitdesk.sla import evaluate
+        """SLA clocks of tickets that exist at `now`, most urgent first.
+
+        Each ticket's plan (see gitdesk.sla.Plan) is cached beside the parsed
+        tickets, under the same file key; only a ticket without one (new,
+        changed, or with history after `now`) is read whole.
+        """
+        from gitdesk import calendars, sla
 
         config = self.config
         chosen = [t for t in tickets if t.created is not None and t.created <= now]
-        done = [t for t in chosen if not config.workflow.is_open(t.status)]
-        if done:  # light copies of done tickets have no history: read those whole
-            chosen = [t for t in chosen if config.workflow.is_open(t.status)] + self.full(done)
         years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
-        cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1))
-        out = []
+        holidays = store.shelf(self.root, "holidays.v1", calendars.stamp())
+        known = {name: value for name, (_, value) in holidays.entries.items()}
+        cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1), known)
+        for name in known.keys() - holidays.entries.keys():
+            holidays.put(name, store.NO_FILE, known[name])
+        holidays.save()
+        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{calendars.stamp()}")
+        out, missing = [], []
         for t in chosen:
-            policy = config.sla.policy_for(t.priority, t.type, t.team)
-            out.append(
-                evaluate(t, policy, cals[policy.calendar], config.workflow, config.escalation.raise_on, now)
-            )
+            key = self.loaded[t.path].key if t.path in self.loaded else None
+            hit = plans.get(t.path, key) if key is not None else None
+            found = sla.unpack(hit) if hit is not None else None
+            if found is None or found.since > now or found.calendar not in cals:
+                missing.append(t)
+                continue
+            out.append(sla.measure(t, found, cals[found.calendar], config.escalation.raise_on, now))
+        for t, whole in zip(missing, self.full(missing), strict=True):
+            policy = config.sla.policy_for(whole.priority, whole.type, whole.team)
+            cal = cals[policy.calendar]
+            made = sla.plan(whole, policy, cal, config.workflow, upto=now)
+            key = self.loaded[t.path].key if t.path in self.loaded else None
+            if key is not None and made.since >= (whole.updated or made.since):  # nothing after now
+                plans.put(t.path, key, sla.pack(made))
+            out.append(sla.measure(t, made, cal, config.escalation.raise_on, now))
+        plans.save(set(self.loaded) if self.loaded else None)
         out.sort(key=lambda s: s.urgency())
         return out
 

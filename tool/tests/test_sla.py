@@ -9,13 +9,14 @@ Jakarta, 8 h in New York), warning at 75%.
 
 from __future__ import annotations
 
+import marshal
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from gitdesk.businesstime import Calendar
-from gitdesk.sla import State, evaluate
+from gitdesk.sla import State, evaluate, measure, pack, plan, unpack
 from gitdesk.slaconfig import Policy
 from gitdesk.ticket import Event, Kind, Ticket
 from gitdesk.workflow import default_workflow
@@ -335,3 +336,37 @@ def test_urgency_orders_breached_then_warning_then_ok_then_paused() -> None:
     ordered = sorted(slas, key=lambda s: s.urgency())
     assert [s.worst.value for s in ordered] == ["breached", "warning", "ok", "paused"]
     assert State.BREACHED in {c.state for c in ordered[0].clocks}
+
+
+@pytest.mark.parametrize(
+    ("case", "cal", "policy", "t", "now", "first", "resolution"), CASES, ids=[c[0] for c in CASES]
+)
+def test_a_cached_plan_reads_like_a_fresh_evaluation_at_every_later_moment(
+    case: str, cal: Calendar, policy: Policy, t: Ticket, now: str, first: object, resolution: object
+) -> None:
+    made = plan(t, policy, cal, WF)
+    kept = unpack(marshal.loads(marshal.dumps(pack(made))))  # as the cache stores it
+    assert kept == made
+    last = max(e.at for e in t.history)
+    assert made.since == last
+    used = [timedelta(0), timedelta(0)]
+    for hours in (0, 1, 7, 30, 24 * 9, 24 * 40):
+        moment = last + timedelta(hours=hours)
+        got = measure(t, kept, cal, RAISE, moment)
+        assert got == evaluate(t, policy, cal, WF, RAISE, moment)
+        # Business time used never goes backwards as the clock moves on.
+        assert all(c.used >= u for c, u in zip(got.clocks, used, strict=True))
+        used = [c.used for c in got.clocks]
+
+
+def test_a_plan_made_up_to_an_earlier_moment_ignores_what_came_after() -> None:
+    t = ticket(
+        *START, ("11-16 03:00", "sari", "comment", "public"), ("11-16 04:00", "sari", "move", "resolved")
+    )
+    early = plan(t, P3, JKT, WF, upto=z("11-16 02:30"))
+    assert early.since == z("11-16 02:00")
+    assert early.first_response.stopped is None and early.first_response.running == z("11-16 02:00")
+    later = measure(t, early, JKT, RAISE, z("11-16 02:30"))
+    assert [c.state.value for c in later.clocks] == ["ok", "ok"]
+    done = plan(t, P3, JKT, WF)
+    assert done.first_response.stopped == z("11-16 03:00") and done.resolution.stopped == z("11-16 04:00")

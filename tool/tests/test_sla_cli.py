@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+from pathlib import Path
 
 import pytest
 
+from gitdesk import store
 from tests.conftest import Desk
 
 # Tickets created on Friday 2026-11-20 (Jakarta office hours 01:00Z-10:00Z), NOW is 06:00Z.
@@ -112,3 +116,46 @@ def test_unknown_holiday_country(desk: Desk) -> None:
     make(desk, "x", "P3", "2026-11-20T04:00:00Z")
     result = desk.run("sla")
     assert result.exit_code == 1 and "no public holidays are known for 'XX'" in result.stderr
+
+
+def age(*paths: Path) -> None:
+    """Date ticket files a minute back, so the cache keeps them (it skips files just written).
+
+    (That changes their ctime, which is part of the cache key, as any edit does.)"""
+    old = time.time() - 60
+    for path in paths:
+        os.utime(path, (old, old))
+
+
+def test_warm_sla_reads_no_ticket_file_and_an_edit_is_never_missed(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mail = make(desk, "Mail down", "P2", "2026-11-20T04:00:00Z")
+    make(desk, "Printer", "P3", "2026-11-20T03:00:00Z")
+    age(*(desk.root / "tickets").glob("T-*.md"))
+    first = desk.ok("sla", "--json").stdout
+    assert (desk.root / ".git/gitdesk/sla.v1").is_file() and (
+        desk.root / ".git/gitdesk/holidays.v1"
+    ).is_file()
+    reads: list[str] = []
+    real = store.load_file
+    monkeypatch.setattr(store, "load_file", lambda root, rel: reads.append(rel) or real(root, rel))
+    import holidays
+
+    def no_holidays(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the holidays were worked out again")
+
+    monkeypatch.setattr(holidays, "country_holidays", no_holidays)
+    assert desk.ok("sla", "--json").stdout == first
+    assert reads == []  # plans, tickets and holidays all came from the cache
+    # Later the same plans give later clocks; earlier than the last event, the file is read.
+    later = json.loads(desk.ok("sla", "--json", env={"GITDESK_NOW": "2026-11-20T08:00:00Z"}).stdout)
+    assert {r["id"]: r["first_response"]["used_minutes"] for r in later}[mail] == 240.0
+    assert reads == []
+    desk.ok("comment", mail, "Looking", env={"GITDESK_NOW": "2026-11-20T05:30:00Z", "GITDESK_USER": "agus"})
+    age(desk.path(mail))
+    rows = {r["id"]: r for r in json.loads(desk.ok("sla", "--json").stdout)}
+    assert rows[mail]["first_response"]["state"] == "missed"  # answered after 90 of 60 min
+    assert reads == [desk.path(mail).relative_to(desk.root).as_posix()]
+    earlier = json.loads(desk.ok("sla", "--json", env={"GITDESK_NOW": "2026-11-20T04:30:00Z"}).stdout)
+    assert {r["id"]: r["first_response"]["state"] for r in earlier}[mail] == "ok"  # the reply is ahead

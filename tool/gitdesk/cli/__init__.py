@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -30,7 +31,33 @@ class Group(click.Group):
             ctx.exit(0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # in the order they were added, by topic
+        return list(COMMANDS)  # by topic, as --help lists them
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Import a command's module only when it runs (or --help lists it): quick start-up."""
+        where = COMMANDS.get(name)
+        if where is None:
+            return None
+        return getattr(importlib.import_module(f"gitdesk.cli.{where[0]}"), where[1])  # type: ignore[no-any-return]
+
+
+# name -> (module in gitdesk.cli, attribute), in the order --help lists them.
+COMMANDS = {
+    "init": ("setup", "init"),
+    "new": ("write", "new"),
+    "show": ("read", "show"),
+    "list": ("read", "list_"),
+    "move": ("write", "move"),
+    "assign": ("write", "assign"),
+    "comment": ("write", "comment"),
+    "escalate": ("write", "escalate"),
+    "feedback": ("write", "feedback"),
+    "validate": ("setup", "validate"),
+    "fmt": ("setup", "fmt"),
+    "renumber": ("setup", "renumber"),
+    "sla": ("sla", "sla"),
+    "escalations": ("escalations", "escalations"),
+}
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,15 +89,3 @@ def main(ctx: click.Context, directory: str | None) -> None:
         except OSError as err:
             raise click.BadParameter(f"cannot enter {directory}: {err.strerror}", param_hint="-C") from None
     ctx.obj = Context()
-
-
-def _register() -> None:
-    from gitdesk.cli import escalations, read, setup, sla, write
-
-    for command in (setup.init, write.new, read.show, read.list_, write.move, write.assign,
-                    write.comment, write.escalate, write.feedback, setup.validate, setup.fmt,
-                    setup.renumber, sla.sla, escalations.escalations):  # fmt: skip
-        main.add_command(command)
-
-
-_register()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+from gitdesk.errors import Problem
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from gitdesk.frontmatter import Document
-from gitdesk.errors import Problem
 
 
 @click.command()
@@ -29,6 +30,8 @@ def init(directory: Path, force: bool) -> None:
       gitdesk init my-helpdesk
       cd my-helpdesk && gitdesk new --title "First ticket" --type question --priority P4
     """
+    from importlib import resources
+
     scaffold = resources.files("gitdesk") / "scaffold"
     written, kept = [], []
     for source, rel in _walk(scaffold, ""):
@@ -45,7 +48,7 @@ def init(directory: Path, force: bool) -> None:
         note(f"kept {len(kept)} existing file(s) (use --force to overwrite): {', '.join(kept)}")
 
 
-def _walk(folder: resources.abc.Traversable, prefix: str) -> list[tuple[resources.abc.Traversable, str]]:
+def _walk(folder: Traversable, prefix: str) -> list[tuple[Traversable, str]]:
     out = []
     for item in sorted(folder.iterdir(), key=lambda i: i.name):
         rel = f"{prefix}{item.name}"

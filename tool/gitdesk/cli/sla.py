@@ -69,7 +69,7 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
     from gitdesk.query import select
 
     tracker = ctx.tracker
-    chosen = select(tracker.tickets(), tracker.config, make_filter(filters))
+    chosen = select(tracker.tickets(history=True), tracker.config, make_filter(filters))
     report = tracker.sla(chosen, ctx.now)
     if json_out:
         emit_json([as_json(s) for s in report])
