@@ -186,6 +186,11 @@ def _instant(tz: tzinfo, local: datetime) -> datetime:
     return (local - offset).replace(tzinfo=UTC)
 
 
+def new_year(cal: Calendar, year: int) -> datetime:
+    """Local midnight starting January 1 of `year`, in UTC: an origin for "business time so far"."""
+    return _instant(cal.tz, datetime(year, 1, 1))
+
+
 def _utc(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got naive {moment.isoformat()}")

@@ -14,14 +14,13 @@ answer is honest for any GITDESK_NOW.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from itertools import takewhile
 from typing import Any, NamedTuple, cast
 
-from gitdesk.businesstime import Calendar, add, elapsed, parse_duration
+from gitdesk.businesstime import Calendar, add, elapsed, new_year, parse_duration
 from gitdesk.slaconfig import Policy
 from gitdesk.ticket import LEVELS, Kind, Ticket
 from gitdesk.workflow import Workflow
@@ -42,28 +41,46 @@ URGENCY = (State.BREACHED, State.WARNING, State.OK, State.PAUSED, State.MISSED, 
 Segment = tuple[datetime, datetime | None]  # business time counts from start to end (None: still running)
 
 
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """One SLA clock. `due` is when the target is (or was) reached; None while paused short of it."""
+class Clock(NamedTuple):
+    """One SLA clock. `due` is when the target is (or was) reached; None while paused short of it.
+
+    Kept as integer microseconds (durations) and microseconds since the epoch
+    (moments), as plans are; the properties give timedelta and datetime.
+    """
 
     name: str
     state: State
-    target: timedelta
-    used: timedelta
-    due: datetime | None
-    stopped: datetime | None = None
+    target_us: int
+    used_us: int
+    due_us: int | None
+    stopped_us: int | None = None
+
+    @property
+    def target(self) -> timedelta:
+        return timedelta(microseconds=self.target_us)
+
+    @property
+    def used(self) -> timedelta:
+        return timedelta(microseconds=self.used_us)
 
     @property
     def left(self) -> timedelta:
-        return self.target - self.used
+        return timedelta(microseconds=self.target_us - self.used_us)
+
+    @property
+    def due(self) -> datetime | None:
+        return None if self.due_us is None else moment(self.due_us)
+
+    @property
+    def stopped(self) -> datetime | None:
+        return None if self.stopped_us is None else moment(self.stopped_us)
 
     @property
     def fraction(self) -> float:
-        return self.used / self.target if self.target else 1.0
+        return self.used_us / self.target_us if self.target_us else 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Sla:
+class Sla(NamedTuple):
     """A ticket's two clocks and its level (the higher of manual and automatic escalation)."""
 
     ticket: Ticket
@@ -80,13 +97,20 @@ class Sla:
 
     @property
     def worst(self) -> State:
-        return min((c.state for c in self.clocks), key=URGENCY.index)
+        f, r = self.first_response.state, self.resolution.state
+        return f if _RANK[f] <= _RANK[r] else r
 
-    def urgency(self) -> tuple[int, float]:
-        """Sort key: most urgent state first, then the least time left."""
-        worst = self.worst
-        left = min((c.left for c in self.clocks if c.state == worst), default=timedelta(0))
-        return (URGENCY.index(worst), left.total_seconds())
+    def urgency(self) -> tuple[int, int]:
+        """Sort key: most urgent state first, then the least time left (µs)."""
+        f, r = self.first_response, self.resolution
+        rf, rr = _RANK[f.state], _RANK[r.state]
+        if rf != rr:
+            worst = f if rf < rr else r
+            return (min(rf, rr), worst.target_us - worst.used_us)
+        return (rf, min(f.target_us - f.used_us, r.target_us - r.used_us))
+
+
+_RANK = {state: n for n, state in enumerate(URGENCY)}
 
 
 def segments(ticket: Ticket, workflow: Workflow, now: datetime) -> tuple[list[Segment], datetime | None]:
@@ -125,30 +149,38 @@ def segments(ticket: Ticket, workflow: Workflow, now: datetime) -> tuple[list[Se
 class Tally(NamedTuple):
     """What a history fixes about one clock, whatever `now` is after its last event.
 
-    `used` is the business time of the finished runs, `due` when the target was
-    reached within them, `running` the start of the run still going (None when
-    paused or stopped), `stopped` when the clock stopped for good.
+    Times are integer microseconds since the epoch (durations: microseconds),
+    which is what the cache keeps and what `read` adds up. `used` is the
+    business time of the finished runs; `due` when the target is reached (for
+    a running clock that moment is already fixed); `running` the start of the
+    run still going (None when paused or stopped) and `before` the business
+    time from the local new year of `year` up to it; `stopped` when the clock
+    stopped for good.
     """
 
-    target: timedelta
+    target: int
     warning: float
-    used: timedelta
-    due: datetime | None
-    running: datetime | None
-    stopped: datetime | None
+    used: int
+    due: int | None
+    running: int | None
+    stopped: int | None
+    year: int = 0
+    before: int = 0
 
 
 class Plan(NamedTuple):
     """A ticket's two tallies and its manual level: valid for any `now` at or after `since`.
 
-    Computing a plan walks the history and measures every finished run; the
-    measurement at `now` (`measure`) only adds the run still going. So a plan
-    is worth keeping: it depends on nothing but the ticket file and the config.
+    Making a plan walks the history and measures every finished run; reading
+    it at `now` (`measure`) adds only the run still going, as a difference of
+    two "business time since new year" figures, the one at `now` shared by
+    every ticket. So a plan is worth keeping: it depends only on the ticket
+    file and the config.
     """
 
     policy: str
     calendar: str
-    since: datetime
+    since: int
     first_response: Tally
     resolution: Tally
     manual: str
@@ -158,7 +190,7 @@ def tally(
     runs: list[Segment], stop: datetime | None, target: timedelta, warning: float, cal: Calendar
 ) -> Tally:
     """Measure the finished runs (up to `stop`, if the clock stopped) and note the one still going."""
-    used = timedelta(0)
+    used = ZERO
     due = running = None
     for begin, end in runs:
         if stop is not None and begin > stop:
@@ -169,22 +201,23 @@ def tally(
         finish = min(end or stop, stop) if stop is not None else end
         assert finish is not None
         part = elapsed(cal, begin, finish)
-        if due is None and used + part >= target and target > timedelta(0):
+        if due is None and used + part >= target and target > ZERO:
             due = add(cal, begin, target - used)
         used += part
-    if running is not None and due is None:
-        # Business time accrues from `running` on, so the moment it reaches the target
-        # is fixed now: `read` need not work it out again for every `now`.
-        due = add(cal, running, target - used) if target > used else running
-    return Tally(target, warning, used, due, running, stop)
+    year = before = 0
+    if running is not None:
+        if due is None:  # business time accrues from `running` on: the due moment is fixed now
+            due = add(cal, running, target - used) if target > used else running
+        year = running.astimezone(cal.tz).year
+        before = elapsed(cal, new_year(cal, year), running) // _MICRO
+    return Tally(target // _MICRO, warning, used // _MICRO, _us(due), _us(running), _us(stop), year, before)
 
 
-def read(name: str, t: Tally, now: datetime, run: timedelta) -> Clock:
-    """The clock at `now`: the tally plus `run`, the business time of the run still going."""
+def read(name: str, t: Tally, run: int) -> Clock:
+    """The clock given `run`, the business time (µs) of the run still going."""
     if t.stopped is not None:
-        return Clock(
-            name, State.MET if t.used <= t.target else State.MISSED, t.target, t.used, t.due, t.stopped
-        )
+        state = State.MET if t.used <= t.target else State.MISSED
+        return Clock(name, state, t.target, t.used, t.due, t.stopped)
     used = t.used + run if t.running is not None else t.used
     if used > t.target:
         state = State.BREACHED
@@ -211,24 +244,48 @@ def plan(
     resolved = _resolved_at(seen, workflow, horizon)
     resolution = tally(runs, resolved, _duration(policy.resolution, day), policy.warning, cal)
     manual = max((e.to for e in events if e.kind == Kind.ESCALATE and e.to in LEVELS), default="L1")
-    return Plan(policy.name, cal.name, max(horizon, ticket.created), first, resolution, manual)
+    return Plan(policy.name, cal.name, micros(max(horizon, ticket.created)), first, resolution, manual)
 
 
-def measure(ticket: Ticket, plan: Plan, cal: Calendar, raise_on: Mapping[str, str], now: datetime) -> Sla:
-    """Both clocks at `now` (at or after `plan.since`) and the escalation level."""
+Marks = dict[tuple[str, int], int]
+
+
+def measure(
+    ticket: Ticket,
+    plan: Plan,
+    cal: Calendar,
+    raise_on: Mapping[str, str],
+    now: datetime,
+    marks: Marks | None = None,
+) -> Sla:
+    """Both clocks at `now` (at or after `plan.since`) and the escalation level.
+
+    `marks` memoises the business time from each new year to `now` per calendar;
+    pass one dict for all the tickets measured at the same `now`.
+    """
+    marks = {} if marks is None else marks
     f, r = plan.first_response, plan.resolution
-    zero = timedelta(0)
-    # Both clocks usually run from the same moment: measure that run once.
-    run_f = elapsed(cal, f.running, now) if f.running is not None and f.stopped is None else zero
-    run_r = (
-        run_f if r.running == f.running else elapsed(cal, r.running, now) if r.running is not None else zero
-    )
-    first = read("first_response", f, now, run_f)
-    resolution = read("resolution", r, now, run_r)
-    states = {first.state, resolution.state}
-    auto = next((raise_on[s] for s in ("breached", "warning") if s in states and s in raise_on), None)
+    first = read("first_response", f, _ran(f, cal, now, marks))
+    resolution = read("resolution", r, _ran(r, cal, now, marks))
+    fs, rs = first.state, resolution.state
+    auto = None
+    if "breached" in raise_on and State.BREACHED in (fs, rs):
+        auto = raise_on["breached"]
+    elif "warning" in raise_on and State.WARNING in (fs, rs):
+        auto = raise_on["warning"]
     level = max(plan.manual, auto or "L1")
     return Sla(ticket, plan.policy, plan.calendar, first, resolution, level, auto)
+
+
+def _ran(t: Tally, cal: Calendar, now: datetime, marks: Marks) -> int:
+    """Business time (µs) from the start of the run still going to `now`."""
+    if t.running is None or t.stopped is not None:
+        return 0
+    key = (cal.name, t.year)
+    mark = marks.get(key)
+    if mark is None:
+        mark = marks[key] = elapsed(cal, new_year(cal, t.year), now) // _MICRO
+    return mark - t.before
 
 
 def evaluate(
@@ -247,33 +304,34 @@ def evaluate(
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+ZERO = timedelta(0)
+
+
+def micros(moment: datetime) -> int:
+    """Integer microseconds since the epoch, the unit plans keep times in."""
+    return (moment - _EPOCH) // _MICRO
+
+
+def moment(micros: int) -> datetime:
+    """The datetime (UTC) of integer microseconds since the epoch."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _us(moment: datetime | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICRO
 
 
-def _at(micros: int | None) -> datetime | None:
-    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+FORMAT = "plan-2"  # bump when Plan or Tally change shape: cached plans of another format are dropped
 
 
 def pack(p: Plan) -> tuple[object, ...]:
-    """A plan as strings and integers (microseconds), for marshal."""
-
-    def one(t: Tally) -> tuple[object, ...]:
-        return (t.target // _MICRO, t.warning, t.used // _MICRO, _us(t.due), _us(t.running), _us(t.stopped))
-
-    return (p.policy, p.calendar, _us(p.since), one(p.first_response), one(p.resolution), p.manual)
+    """A plan as strings and numbers, for marshal."""
+    return (p.policy, p.calendar, p.since, tuple(p.first_response), tuple(p.resolution), p.manual)
 
 
 def unpack(value: object) -> Plan:
-    def one(v: tuple[int, float, int, int | None, int | None, int | None]) -> Tally:
-        target, warning, used, due, running, stopped = v
-        return Tally(timedelta(microseconds=target), warning, timedelta(microseconds=used), _at(due),
-                     _at(running), _at(stopped))  # fmt: skip
-
     policy, calendar, since, first, resolution, manual = cast(Any, value)
-    return Plan(policy, calendar, _EPOCH + timedelta(microseconds=since), one(first), one(resolution), manual)
+    return Plan(policy, calendar, since, Tally(*first), Tally(*resolution), manual)
 
 
 # Policies and calendars are few and tickets many: parse each target once.

@@ -163,6 +163,15 @@ def format_time(moment: datetime) -> str:
     return text + "Z"
 
 
+def format_micros(micros: int) -> str:
+    """`format_time` of a moment given as integer microseconds since the epoch."""
+    if micros % 1_000_000 == 0:
+        return datetime.fromtimestamp(micros // 1_000_000, UTC).isoformat()[:-6] + "Z"
+    return format_time(
+        datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+    )
+
+
 def slugify(title: str, limit: int = 48) -> str:
     """The file-name slug for a title: lower-case ASCII words joined by hyphens."""
     words = re.findall(r"[a-z0-9]+", title.lower())

@@ -185,24 +185,26 @@ class Tracker:
         for name in known.keys() - holidays.entries.keys():
             holidays.put(name, store.NO_FILE, known[name])
         holidays.save()
-        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{calendars.stamp()}")
+        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{calendars.stamp()}/{sla.FORMAT}")
+        raise_on, at = config.escalation.raise_on, sla.micros(now)
+        marks: sla.Marks = {}  # business time from each new year to now, per calendar
         out, missing = [], []
         for t in chosen:
             key = self.loaded[t.path].key if t.path in self.loaded else None
             hit = plans.get(t.path, key) if key is not None else None
             found = sla.unpack(hit) if hit is not None else None
-            if found is None or found.since > now or found.calendar not in cals:
+            if found is None or found.since > at or found.calendar not in cals:
                 missing.append(t)
                 continue
-            out.append(sla.measure(t, found, cals[found.calendar], config.escalation.raise_on, now))
+            out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks))
         for t, whole in zip(missing, self.full(missing), strict=True):
             policy = config.sla.policy_for(whole.priority, whole.type, whole.team)
             cal = cals[policy.calendar]
             made = sla.plan(whole, policy, cal, config.workflow, upto=now)
             key = self.loaded[t.path].key if t.path in self.loaded else None
-            if key is not None and made.since >= (whole.updated or made.since):  # nothing after now
-                plans.put(t.path, key, sla.pack(made))
-            out.append(sla.measure(t, made, cal, config.escalation.raise_on, now))
+            if key is not None and whole.updated is not None and sla.micros(whole.updated) <= at:
+                plans.put(t.path, key, sla.pack(made))  # kept only if no event lies after now
+            out.append(sla.measure(t, made, cal, raise_on, now, marks))
         plans.save(set(self.loaded) if self.loaded else None)
         out.sort(key=lambda s: s.urgency())
         return out

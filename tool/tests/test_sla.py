@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gitdesk.businesstime import Calendar
-from gitdesk.sla import State, evaluate, measure, pack, plan, unpack
+from gitdesk.businesstime import Calendar, elapsed
+from gitdesk.sla import State, evaluate, measure, micros, pack, plan, segments, unpack
 from gitdesk.slaconfig import Policy
 from gitdesk.ticket import Event, Kind, Ticket
 from gitdesk.workflow import default_workflow
@@ -348,7 +350,7 @@ def test_a_cached_plan_reads_like_a_fresh_evaluation_at_every_later_moment(
     kept = unpack(marshal.loads(marshal.dumps(pack(made))))  # as the cache stores it
     assert kept == made
     last = max(e.at for e in t.history)
-    assert made.since == last
+    assert made.since == micros(last)
     used = [timedelta(0), timedelta(0)]
     for hours in (0, 1, 7, 30, 24 * 9, 24 * 40):
         moment = last + timedelta(hours=hours)
@@ -364,9 +366,55 @@ def test_a_plan_made_up_to_an_earlier_moment_ignores_what_came_after() -> None:
         *START, ("11-16 03:00", "sari", "comment", "public"), ("11-16 04:00", "sari", "move", "resolved")
     )
     early = plan(t, P3, JKT, WF, upto=z("11-16 02:30"))
-    assert early.since == z("11-16 02:00")
-    assert early.first_response.stopped is None and early.first_response.running == z("11-16 02:00")
+    assert early.since == micros(z("11-16 02:00"))
+    assert early.first_response.stopped is None and early.first_response.running == micros(z("11-16 02:00"))
     later = measure(t, early, JKT, RAISE, z("11-16 02:30"))
     assert [c.state.value for c in later.clocks] == ["ok", "ok"]
     done = plan(t, P3, JKT, WF)
-    assert done.first_response.stopped == z("11-16 03:00") and done.resolution.stopped == z("11-16 04:00")
+    assert done.first_response.stopped == micros(z("11-16 03:00"))
+    assert done.resolution.stopped == micros(z("11-16 04:00"))
+
+
+MOVES = st.lists(
+    st.tuples(
+        st.integers(min_value=1, max_value=60 * 24 * 200),  # minutes after the previous event
+        st.sampled_from(["triaged", "in-progress", "waiting", "resolved", "in-progress", "comment"]),
+        st.sampled_from(["budi", "sari"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([JKT, NY, ALWAYS]),
+    st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 6, 1)),
+    MOVES,
+    st.integers(min_value=0, max_value=60 * 24 * 800),
+)
+def test_used_time_is_the_business_time_of_the_runs_up_to_now(
+    cal: Calendar, created: datetime, moves: list[tuple[int, str, str]], later: int
+) -> None:
+    """Measured through the new-year marks, `used` equals summing `elapsed` over each run."""
+    at = created.replace(tzinfo=UTC)
+    events = [Event(at, "budi", Kind.CREATED)]
+    status = "new"
+    for gap, what, who in moves:
+        at += timedelta(minutes=gap)
+        if what == "comment":
+            events.append(Event(at, who, Kind.COMMENT, visibility="public", text="x"))
+        elif what != status:
+            kind = Kind.REOPEN if WF.is_reopen(status, what) else Kind.TRANSITION
+            events.append(Event(at, who, kind, from_=status, to=what))
+            status = what
+    t = Ticket("tickets/T-1-x.md", "T-1", "x", "incident", status, "P3", "budi", events[0].at,
+               history=tuple(events))  # fmt: skip
+    now = at + timedelta(minutes=later)
+    got = evaluate(t, P3, cal, WF, RAISE, now)
+    runs, response = segments(t, WF, now)
+    resolved = next((e.at for e in reversed(events) if e.kind in ("transition", "reopen")), None)
+    resolved = resolved if status == "resolved" else None
+    for clock, stop in ((got.first_response, response), (got.resolution, resolved)):
+        end = stop or now
+        expected = sum((elapsed(cal, a, min(b or end, end)) for a, b in runs if a <= end), timedelta(0))
+        assert clock.used == expected

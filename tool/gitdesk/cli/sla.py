@@ -32,19 +32,23 @@ def describe(c: Clock) -> str:
 
 
 def as_json(s: Sla) -> dict[str, object]:
-    from gitdesk.ticket import format_time
-
-    def one(c: Clock) -> dict[str, object]:
-        return {"state": c.state.value, "target_minutes": c.target / timedelta(minutes=1),
-                "used_minutes": c.used / timedelta(minutes=1), "left_minutes": c.left / timedelta(minutes=1),
-                "due": format_time(c.due) if c.due else None,
-                "stopped": format_time(c.stopped) if c.stopped else None}  # fmt: skip
-
     t = s.ticket
     return {"id": t.id, "title": t.title, "status": t.status, "priority": t.priority, "assignee": t.assignee,
             "team": t.team, "policy": s.policy, "calendar": s.calendar, "level": s.level,
-            "auto_level": s.auto_level, "first_response": one(s.first_response),
-            "resolution": one(s.resolution)}  # fmt: skip
+            "auto_level": s.auto_level, "first_response": _clock(s.first_response),
+            "resolution": _clock(s.resolution)}  # fmt: skip
+
+
+def _clock(c: Clock) -> dict[str, object]:
+    from gitdesk.ticket import format_micros
+
+    return {"state": c.state.value, "target_minutes": c.target_us / MINUTE,
+            "used_minutes": c.used_us / MINUTE, "left_minutes": (c.target_us - c.used_us) / MINUTE,
+            "due": None if c.due_us is None else format_micros(c.due_us),
+            "stopped": None if c.stopped_us is None else format_micros(c.stopped_us)}  # fmt: skip
+
+
+MINUTE = 60_000_000  # µs
 
 
 @click.command("sla")
