@@ -46,3 +46,11 @@ class InvalidConfig(GitdeskError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(p.render() for p in problems))
+
+
+class FrontMatterError(ValueError):
+    """The text is not a ticket file; `line` is 1-based in the whole file."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line

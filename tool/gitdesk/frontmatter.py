@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
-from gitdesk.errors import Loc
+from gitdesk.errors import FrontMatterError, Loc
+
+__all__ = ["Document", "FrontMatterError", "canonical", "load", "load_with_lines", "split"]
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DEPTH = 64
@@ -28,14 +30,6 @@ KEY_ORDER = (
     "tags", "created", "kb", "related", "duplicate_of", "confidential", "history",
 )  # fmt: skip
 EVENT_ORDER = ("at", "by", "event", "from", "to", "visibility", "rating", "resolution")
-
-
-class FrontMatterError(ValueError):
-    """The text is not a ticket file; `line` is 1-based in the whole file."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 class _Loader(_Base):  # type: ignore[misc]

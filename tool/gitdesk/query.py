@@ -35,15 +35,14 @@ class Filter:
         category = config.workflow.category(t.status)
         if not self.include_done and category == "done" and not (self.status or self.category):
             return False
-        checks = (
-            (self.status, t.status),
-            (self.category, category),
-            (self.priority, t.priority),
-            (self.type, t.type),
-            (self.team, t.team),
-            (self.assignee, t.assignee or "none"),
-        )
-        if any(wanted and value not in wanted for wanted, value in checks):
+        if (
+            (self.status and t.status not in self.status)
+            or (self.category and category not in self.category)
+            or (self.priority and t.priority not in self.priority)
+            or (self.type and t.type not in self.type)
+            or (self.team and t.team not in self.team)
+            or (self.assignee and (t.assignee or "none") not in self.assignee)
+        ):
             return False
         if self.tag and not any(tag in t.tags for tag in self.tag):
             return False

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import marshal
 import os
 import sys
-import tempfile
 import time
+import zlib
 from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from gitdesk import __version__
-from gitdesk.errors import GitdeskError, Problem
-from gitdesk.frontmatter import Document, FrontMatterError, load, split
-from gitdesk.schema import ticket_from_mapping
-from gitdesk.splice import line_of
+from gitdesk.errors import FrontMatterError, GitdeskError, Problem
 from gitdesk.ticket import Ticket
+
+if TYPE_CHECKING:
+    from gitdesk.frontmatter import Document
 
 try:
     import fcntl
@@ -34,7 +33,7 @@ SKIP_DIRS = frozenset({"templates"})
 # edit on a coarse-grained file system; such entries are never trusted.
 RACY_NS = 2_000_000_000
 # Bump when what the cache holds changes shape; a cache with another tag is ignored.
-CACHE_TAG = f"{__version__}/5"
+CACHE_TAG = f"{__version__}/6"
 
 
 class Loaded(NamedTuple):
@@ -70,6 +69,11 @@ def read_text(path: Path, rel: str) -> str:
 
 def parse(rel: str, text: str) -> tuple[Loaded, Document | None, object]:
     """Parse a ticket file's text; problems carry file line numbers."""
+    # Imported here: a run served from the cache never needs YAML.
+    from gitdesk.frontmatter import load, split
+    from gitdesk.schema import ticket_from_mapping
+    from gitdesk.splice import line_of
+
     try:
         doc = split(text)
         data = load(doc.front)
@@ -174,8 +178,8 @@ class Shelf:
         head = self.MAGIC + self.tag + b"\n"
         if not raw.startswith(head):
             return {}
-        digest, payload = raw[len(head) : len(head) + 16], raw[len(head) + 16 :]
-        if hashlib.blake2b(payload, digest_size=16).digest() != digest:
+        digest, payload = raw[len(head) : len(head) + CHECK], raw[len(head) + CHECK :]
+        if _checksum(payload) != digest:
             return {}
         entries = marshal.loads(payload)  # noqa: S302  (our own file in .git, checksummed)
         return entries if isinstance(entries, dict) else {}
@@ -207,9 +211,11 @@ class Shelf:
         except ValueError:  # a value marshal cannot hold: keep the others
             entries = {rel: e for rel, e in entries.items() if _marshallable(e)}
             payload = marshal.dumps(entries, 4)
-        digest = hashlib.blake2b(payload, digest_size=16).digest()
+        digest = _checksum(payload)
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -220,6 +226,14 @@ class Shelf:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
         self.dirty = False
+
+
+CHECK = 8  # bytes of checksum after a shelf's header
+
+
+def _checksum(payload: bytes) -> bytes:
+    """CRC-32 and Adler-32: catches a torn or damaged file (a shelf is not a security boundary)."""
+    return zlib.crc32(payload).to_bytes(4, "big") + zlib.adler32(payload).to_bytes(4, "big")
 
 
 def _marshallable(value: object) -> bool:
@@ -256,33 +270,42 @@ def _time(moment: datetime | None) -> int | None:
 
 
 def _moment(micros: int | None) -> datetime | None:
-    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+    if micros is None:
+        return None
+    seconds, fraction = divmod(micros, 1_000_000)
+    return _from(seconds, UTC) if not fraction else _EPOCH + timedelta(microseconds=micros)
+
+
+_from = datetime.fromtimestamp
 
 
 _MICRO = timedelta(microseconds=1)
 
 
 def pack(loaded: Loaded) -> tuple[object, ...]:
-    """A light Loaded (no history) as plain values; times as microseconds since the epoch."""
+    """A light Loaded (no history) as plain values: the ticket's fields in order, with its
+    times as microseconds since the epoch."""
     t = loaded.ticket
     problems = tuple((p.path, p.message, p.loc, p.line, p.severity) for p in loaded.problems)
     if t is None:
         return (None, problems, loaded.view)
-    fields = (*t[:_CREATED], _time(t.created), *t[_CREATED + 1 : _HISTORY], *t[_HISTORY + 1 : _UPDATED],
-              _time(t.updated))  # fmt: skip
-    return (fields, problems, loaded.view)
+    fields = list(t)
+    fields[_CREATED], fields[_HISTORY], fields[_UPDATED] = _time(t.created), (), _time(t.updated)
+    return (tuple(fields), problems, loaded.view)
 
 
 def unpack(rel: str, key: Key, value: object) -> Loaded:
     fields, problems, view = cast(Any, value)
     ticket = None
     if fields is not None:
-        ticket = tuple.__new__(
-            Ticket,
-            (*fields[:_CREATED], _moment(fields[_CREATED]), *fields[_CREATED + 1 : _HISTORY], (),
-             *fields[_HISTORY : _UPDATED - 1], _moment(fields[_UPDATED - 1])),
-        )  # fmt: skip
-    return Loaded(rel, ticket, tuple(Problem(*p) for p in problems), key, view)
+        fields = list(fields)
+        fields[_CREATED], fields[_UPDATED] = _moment(fields[_CREATED]), _moment(fields[_UPDATED])
+        ticket = _new(Ticket, fields)
+    found = tuple(Problem(*p) for p in problems) if problems else ()
+    return _new(Loaded, (rel, ticket, found, key, view))  # type: ignore[no-any-return]
+
+
+_new: Any = tuple.__new__  # builds a NamedTuple in C, without its Python __new__
 
 
 def load_all(
@@ -336,6 +359,8 @@ def _no_gc() -> Iterator[None]:
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`."""
+    import tempfile
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -398,6 +423,8 @@ def locked_dir(folder: Path) -> Iterator[None]:
 
 def create_exclusive(path: Path, text: str) -> None:
     """Create a new file; refuse if it exists (another writer got there first)."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -6,9 +6,10 @@ the front ends: the CLI, the SLA job and the site plugin all go through it.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,15 +19,14 @@ from typing import TYPE_CHECKING
 
 from gitdesk import store
 from gitdesk.config import Config, parse_config
-from gitdesk.errors import GitdeskError, InvalidConfig, NotFound, Problem, UsageError
-from gitdesk.frontmatter import Document, FrontMatterError, canonical, load, load_with_lines, split
-from gitdesk.splice import apply as splice_apply
-from gitdesk.splice import line_of
+from gitdesk.errors import FrontMatterError, GitdeskError, InvalidConfig, NotFound, Problem, UsageError
 from gitdesk.ticket import ID_RE, Event, Ticket, slugify, to_json
-from gitdesk.validate import check_ticket
 
+# YAML, splicing and validation are imported where they are used: a run served
+# from the cache (list, sla) needs none of them.
 if TYPE_CHECKING:
     from gitdesk.actions import Edit
+    from gitdesk.frontmatter import Document
     from gitdesk.sla import Sla
 
 CONFIG = "tickets/config.yml"
@@ -73,21 +73,33 @@ class Tracker:
 
     @cached_property
     def config(self) -> Config:
+        """The parsed config. Its YAML, read once, is kept in the cache under the text's digest."""
+        kept = store.shelf(self.root, "config.v1", self.digest)
+        data = kept.get(CONFIG, store.NO_FILE)
+        if data is not None:
+            with contextlib.suppress(InvalidConfig):
+                return parse_config(data, CONFIG)
+        from gitdesk.frontmatter import load_with_lines
+
         try:
             data, lines = load_with_lines(self.config_text)
         except FrontMatterError as err:
             raise InvalidConfig([Problem(CONFIG, str(err), line=err.line)]) from None
         try:
-            return parse_config(data, CONFIG)
+            config = parse_config(data, CONFIG)
         except InvalidConfig as err:
             raise InvalidConfig([_at_line(p, lines) for p in err.problems]) from None
+        kept.put(CONFIG, store.NO_FILE, data)
+        kept.save()
+        return config
 
     # --- reading ---------------------------------------------------------------
 
     @cached_property
     def digest(self) -> str:
         """Names the config: everything cached from the tickets depends on it too."""
-        return hashlib.blake2b(self.config_text.encode(), digest_size=8).hexdigest()
+        raw = self.config_text.encode()
+        return f"{len(raw)}-{zlib.crc32(raw):08x}-{zlib.adler32(raw):08x}"
 
     def load_all(
         self, progress: Callable[[int, int], None] | None = None, history: bool = False
@@ -119,6 +131,8 @@ class Tracker:
         t = loaded.ticket
         if t is None:
             return loaded
+        from gitdesk.validate import check_ticket
+
         problems = (*loaded.problems, *check_ticket(t, self.config))
         if self._histories is not None and t.history:
             self._histories[t.path] = t.history
@@ -226,6 +240,8 @@ class Tracker:
             known = sorted(p.stem for p in (self.root / "kb" / "replies").glob("*.md"))
             raise NotFound(f"no canned reply kb/replies/{name}.md; replies: {', '.join(known) or 'none'}")
         text = path.read_text(encoding="utf-8")
+        from gitdesk.frontmatter import split
+
         return split(text).body if text.startswith("---\n") else text
 
     def template(self, type_: str) -> tuple[dict[str, object], str]:
@@ -236,12 +252,16 @@ class Tracker:
         path = self.root / "tickets" / "templates" / kind.template
         if not path.is_file():
             return {}, ""
+        from gitdesk.frontmatter import load, split
+
         doc = split(path.read_text(encoding="utf-8"))
         data = load(doc.front)
         return (data if isinstance(data, dict) else {}), doc.body
 
     def resolve_lines(self, problems: Iterable[Problem]) -> list[Problem]:
         """Fill in line numbers from each file's key positions."""
+        from gitdesk.splice import line_of
+
         cache: dict[str, tuple[Document, object] | None] = {}
         out = []
         for p in problems:
@@ -258,6 +278,8 @@ class Tracker:
 
     def change(self, ticket_id: str, verb: Callable[[Ticket], Edit]) -> tuple[Ticket, str]:
         """Apply a verb under the ticket's lock; a refused verb leaves the file untouched."""
+        from gitdesk.splice import apply as splice_apply
+
         rel = self.locate(ticket_id)
         path = self.root / rel
         with store.locked(path):
@@ -289,6 +311,8 @@ class Tracker:
 
     def create(self, data: dict[str, object], body: str, taken: Iterable[str] = ()) -> tuple[str, Path]:
         """Write a new ticket with the next free ID (1 + max over here and `taken` names)."""
+        from gitdesk.frontmatter import Document, canonical
+
         folder = self.root / "tickets"
         prefix = self.config.id_prefix
         with store.locked_dir(folder):
@@ -327,6 +351,8 @@ def _front(path: Path) -> tuple[Document, object] | None:
 
 
 def _front_text(text: str) -> tuple[Document, object] | None:
+    from gitdesk.frontmatter import load, split
+
     try:
         doc = split(text)
         return doc, load(doc.front)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,26 @@ def test_warm_sla_reads_no_ticket_file_and_an_edit_is_never_missed(
     assert reads == [desk.path(mail).relative_to(desk.root).as_posix()]
     earlier = json.loads(desk.ok("sla", "--json", env={"GITDESK_NOW": "2026-11-20T04:30:00Z"}).stdout)
     assert {r["id"]: r["first_response"]["state"] for r in earlier}[mail] == "ok"  # the reply is ahead
+
+
+def test_compact_json_is_exactly_what_json_dumps_gives(desk: Desk) -> None:
+    """`sla --json` off a terminal writes its JSON by hand; it must be json.dumps's, byte for byte."""
+    from gitdesk.cli.sla import as_json, compact
+    from gitdesk.tracker import Tracker
+
+    odd = make(desk, 'Quote " backslash \\ tab \t émoji 🎉 and </script>', "P2", "2026-11-20T04:00:00Z")
+    make(desk, "Printer", "P3", "2026-11-20T03:00:00Z")
+    desk.ok("assign", odd, "agus", env={"GITDESK_NOW": "2026-11-20T04:10:00Z", "GITDESK_USER": "agus"})
+    desk.ok("move", odd, "in-progress", env={"GITDESK_NOW": "2026-11-20T04:15:00Z", "GITDESK_USER": "agus"})
+    desk.ok("move", odd, "resolved", "--resolution", "fixed",
+            env={"GITDESK_NOW": "2026-11-20T04:20:00Z", "GITDESK_USER": "agus"})  # fmt: skip
+    for extra in ([], ["--all"]):
+        printed = desk.ok("sla", "--json", *extra).stdout
+        tracker = Tracker(desk.root)
+        tickets = tracker.tickets(history=True)
+        chosen = tickets if extra else [t for t in tickets if tracker.config.workflow.is_open(t.status)]
+        report = tracker.sla(chosen, datetime.fromisoformat("2026-11-20T06:00:00+00:00"))
+        expected = json.dumps([as_json(s) for s in report], ensure_ascii=False, separators=(",", ":"))
+        assert compact(report) == expected
+        assert printed == expected + "\n"
+    assert '"state":"met"' in printed and "🎉" in printed

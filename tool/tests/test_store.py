@@ -25,7 +25,7 @@ def cache_file(desk: Desk, name: str = "tickets.v5") -> Path:
 def cached(desk: Desk, name: str = "tickets.v5") -> set[str]:
     """The paths a cache file holds (whatever its tag)."""
     raw = cache_file(desk, name).read_bytes()
-    payload = raw[raw.index(b"\n", len(store.Shelf.MAGIC)) + 1 + 16 :]
+    payload = raw[raw.index(b"\n", len(store.Shelf.MAGIC)) + 1 + store.CHECK :]
     return set(marshal.loads(payload))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,13 +43,42 @@ def as_json(s: Sla) -> dict[str, object]:
 def _clock(c: Clock) -> dict[str, object]:
     from gitdesk.ticket import format_micros
 
-    return {"state": c.state.value, "target_minutes": c.target_us / MINUTE,
+    return {"state": c.state, "target_minutes": c.target_us / MINUTE,
             "used_minutes": c.used_us / MINUTE, "left_minutes": (c.target_us - c.used_us) / MINUTE,
             "due": None if c.due_us is None else format_micros(c.due_us),
             "stopped": None if c.stopped_us is None else format_micros(c.stopped_us)}  # fmt: skip
 
 
 MINUTE = 60_000_000  # µs
+
+
+def compact(report: list[Sla]) -> str:
+    """`[as_json(s) for s in report]` as compact JSON, written directly: at 10k tickets,
+    building the dicts and encoding them took a third of a warm `sla --json`."""
+    from json.encoder import encode_basestring as text
+
+    from gitdesk.ticket import format_micros
+
+    def maybe(value: str | None) -> str:
+        return "null" if value is None else text(value)
+
+    def clock(c: Clock) -> str:
+        due = "null" if c.due_us is None else f'"{format_micros(c.due_us)}"'
+        stopped = "null" if c.stopped_us is None else f'"{format_micros(c.stopped_us)}"'
+        left = (c.target_us - c.used_us) / MINUTE
+        return (f'{{"state":"{c.state}","target_minutes":{c.target_us / MINUTE!r},'
+                f'"used_minutes":{c.used_us / MINUTE!r},"left_minutes":{left!r},'
+                f'"due":{due},"stopped":{stopped}}}')  # fmt: skip
+
+    def row(s: Sla) -> str:
+        t = s.ticket
+        return (f'{{"id":{text(t.id)},"title":{text(t.title)},"status":{text(t.status)},'
+                f'"priority":{text(t.priority)},"assignee":{maybe(t.assignee)},"team":{maybe(t.team)},'
+                f'"policy":{text(s.policy)},"calendar":{text(s.calendar)},"level":{text(s.level)},'
+                f'"auto_level":{maybe(s.auto_level)},"first_response":{clock(s.first_response)},'
+                f'"resolution":{clock(s.resolution)}}}')  # fmt: skip
+
+    return "[" + ",".join(row(s) for s in report) + "]"
 
 
 @click.command("sla")
@@ -75,7 +105,9 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
     tracker = ctx.tracker
     chosen = select(tracker.tickets(history=True), tracker.config, make_filter(filters))
     report = tracker.sla(chosen, ctx.now)
-    if json_out:
+    if json_out and not sys.stdout.isatty():
+        sys.stdout.write(compact(report) + "\n")
+    elif json_out:
         emit_json([as_json(s) for s in report])
     else:
         _table(report)
