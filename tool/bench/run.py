@@ -124,7 +124,12 @@ class Bench:
         self.heavy_runs = max(1, min(runs, 3)) if size >= HEAVY_AT else runs
         self.gitdesk = gitdesk
         self.python = python
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GITDESK_")}
+        # Without GITDESK_ settings, and with byte code written and read as a user's Python does.
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("GITDESK_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         self.env.update(GITDESK_NOW=NOW, GITDESK_USER=USER)
         self.manifest = json.loads((root / ".git" / "gitdesk-bench.json").read_text(encoding="utf-8"))
         self.results: dict[str, Measure] = {}

@@ -188,6 +188,10 @@ class Tracker:
         tickets, under the same file key; only a ticket without one (new,
         changed, or with history after `now`) is read whole.
         """
+        with store.no_gc():  # many small acyclic objects: see store.no_gc
+            return self._sla(tickets, now)
+
+    def _sla(self, tickets: Iterable[Ticket], now: datetime) -> list[Sla]:
         from gitdesk import calendars, sla
 
         config = self.config
@@ -206,19 +210,21 @@ class Tracker:
         for t in chosen:
             key = self.loaded[t.path].key if t.path in self.loaded else None
             hit = plans.get(t.path, key) if key is not None else None
-            found = sla.unpack(hit) if hit is not None else None
+            found = sla.unpack(hit[0]) if isinstance(hit, tuple) else None
             if found is None or found.since > at or found.calendar not in cals:
                 missing.append(t)
                 continue
-            out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks))
+            assert isinstance(hit, tuple)
+            out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, hit[1]))
         for t, whole in zip(missing, self.full(missing), strict=True):
             policy = config.sla.policy_for(whole.priority, whole.type, whole.team)
             cal = cals[policy.calendar]
             made = sla.plan(whole, policy, cal, config.workflow, upto=now)
+            texts = sla.texts(t, made)
             key = self.loaded[t.path].key if t.path in self.loaded else None
             if key is not None and whole.updated is not None and sla.micros(whole.updated) <= at:
-                plans.put(t.path, key, sla.pack(made))  # kept only if no event lies after now
-            out.append(sla.measure(t, made, cal, raise_on, now, marks))
+                plans.put(t.path, key, (sla.pack(made), texts))  # kept only if no event lies after now
+            out.append(sla.measure(t, made, cal, raise_on, now, marks, texts))
         plans.save(set(self.loaded) if self.loaded else None)
         out.sort(key=lambda s: s.urgency())
         return out
