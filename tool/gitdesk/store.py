@@ -48,15 +48,30 @@ class Loaded(NamedTuple):
 
 
 def read_text(path: Path, rel: str) -> str:
-    """A ticket file's text, refusing huge files and bytes that are not UTF-8."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise FrontMatterError(
-            f"the file is {size:,} bytes; a ticket may be at most {MAX_BYTES:,} "
-            "(move attachments out and link to them)",
-            1,
-        )
-    raw = path.read_bytes()
+    """A ticket file's text, refusing huge files and bytes that are not UTF-8.
+
+    One open, fstat and read: at 10k cold files the path-level stat and the
+    file object that Path.read_bytes makes were a tenth of the parse time.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_BYTES:
+            raise FrontMatterError(
+                f"the file is {size:,} bytes; a ticket may be at most {MAX_BYTES:,} "
+                "(move attachments out and link to them)",
+                1,
+            )
+        raw = os.read(fd, size + 1)  # a regular file reads short only at its end
+        if len(raw) > size:  # it grew since the fstat: read on, within the cap
+            chunks = [raw]
+            while chunks[-1] and sum(map(len, chunks)) <= MAX_BYTES:
+                chunks.append(os.read(fd, 65536))
+            raw = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_BYTES:
+        raise FrontMatterError(f"the file is over {MAX_BYTES:,} bytes; a ticket may be at most that", 1)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:

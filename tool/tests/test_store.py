@@ -8,9 +8,12 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gitdesk import store
 from tests.conftest import TICKET, Desk
@@ -193,3 +196,31 @@ def test_list_json_from_the_cache_matches_the_tickets_read_whole(desk: Desk) -> 
     assert len(expected) >= 40
     assert json.loads(cold) == json.loads(warm) == sorted(expected, key=lambda d: int(str(d["id"])[2:]))
     assert warm == cold
+
+
+TEXT = st.text(max_size=12)
+MAYBE = st.none() | TEXT
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT),
+    st.tuples(MAYBE, MAYBE, MAYBE, MAYBE, st.none() | st.sampled_from(["open", "done"])),
+    st.lists(TEXT, max_size=3),
+    st.none() | st.integers(min_value=1, max_value=5) | st.booleans(),
+    st.booleans() | st.just("yes"),
+    st.lists(st.tuples(TEXT | st.integers() | st.booleans(), TEXT | st.integers()), max_size=3),
+    st.none() | st.datetimes(timezones=st.just(UTC)),
+)
+def test_the_list_json_written_by_hand_is_json_dumps_exactly(
+    words: tuple[str, ...], maybes: tuple[str | None, ...], tags: list[str], rating: object,
+    confidential: object, extra: list[tuple[object, object]], when: datetime | None,
+) -> None:  # fmt: skip
+    from gitdesk.ticket import Ticket, as_dict, to_json
+
+    path, tid, title, type_, status, priority, requester = words
+    assignee, team, duplicate_of, resolution, category = maybes
+    t = Ticket(path, tid, title, type_, status, priority, requester, when, assignee, team, tuple(tags),
+               tuple(tags[:1]), tuple(tags[1:]), duplicate_of, confidential, extra=tuple(extra),  # type: ignore[arg-type]
+               resolution=resolution, rating=rating, updated=when)  # type: ignore[arg-type]  # fmt: skip
+    assert to_json(t, category) == json.dumps(as_dict(t, category), ensure_ascii=False, separators=(",", ":"))
