@@ -193,9 +193,19 @@ class Plan(NamedTuple):
 
 
 def tally(
-    runs: list[Segment], stop: datetime | None, target: timedelta, warning: float, cal: Calendar
+    runs: list[Segment],
+    stop: datetime | None,
+    target: timedelta,
+    warning: float,
+    cal: Calendar,
+    memo: dict[tuple[datetime, datetime], timedelta] | None = None,
 ) -> Tally:
-    """Measure the finished runs (up to `stop`, if the clock stopped) and note the one still going."""
+    """Measure the finished runs (up to `stop`, if the clock stopped) and note the one still going.
+
+    `memo` keeps business time per span between the two clocks of one ticket,
+    which share their runs.
+    """
+    memo = {} if memo is None else memo
     used = ZERO
     due = running = None
     for begin, end in runs:
@@ -206,7 +216,9 @@ def tally(
             break
         finish = min(end or stop, stop) if stop is not None else end
         assert finish is not None
-        part = elapsed(cal, begin, finish)
+        part = memo.get((begin, finish))
+        if part is None:
+            part = memo[begin, finish] = elapsed(cal, begin, finish)
         if due is None and used + part >= target and target > ZERO:
             due = add(cal, begin, target - used)
         used += part
@@ -215,7 +227,11 @@ def tally(
         if due is None:  # business time accrues from `running` on: the due moment is fixed now
             due = add(cal, running, target - used) if target > used else running
         year = running.astimezone(cal.tz).year
-        before = elapsed(cal, new_year(cal, year), running) // _MICRO
+        origin = new_year(cal, year)
+        span = memo.get((origin, running))
+        if span is None:
+            span = memo[origin, running] = elapsed(cal, origin, running)
+        before = span // _MICRO
     return Tally(target // _MICRO, warning, used // _MICRO, _us(due), _us(running), _us(stop), year, before)
 
 
@@ -246,9 +262,10 @@ def plan(
     assert horizon is not None and ticket.created is not None
     runs, response = segments(seen, workflow, horizon)
     day = _working_day(cal)
-    first = tally(runs, response, _duration(policy.first_response, day), policy.warning, cal)
+    memo: dict[tuple[datetime, datetime], timedelta] = {}
+    first = tally(runs, response, _duration(policy.first_response, day), policy.warning, cal, memo)
     resolved = _resolved_at(seen, workflow, horizon)
-    resolution = tally(runs, resolved, _duration(policy.resolution, day), policy.warning, cal)
+    resolution = tally(runs, resolved, _duration(policy.resolution, day), policy.warning, cal, memo)
     manual = max((e.to for e in events if e.kind == Kind.ESCALATE and e.to in LEVELS), default="L1")
     return Plan(policy.name, cal.name, micros(max(horizon, ticket.created)), first, resolution, manual)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -54,6 +56,25 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bulk(command: F) -> F:
+    """For commands that read every ticket: run with the cycle collector paused.
+
+    They build hundreds of thousands of small acyclic objects; each collection
+    would walk all of them (see gitdesk.store.no_gc). A short-lived process.
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from gitdesk.store import no_gc
+
+        with no_gc():
+            return command(*args, **kwargs)
+
+    return cast(F, run)
 
 
 def fail(message: str) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, emit_json, pass_ctx
+from gitdesk.cli.context import Context, bulk, emit_json, pass_ctx
 from gitdesk.query import SORT_KEYS
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ def make_filter(values: dict[str, Any]) -> Filter:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (for a spreadsheet).")
 @pass_ctx
+@bulk
 def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json: bool, as_csv: bool,
           **filters: Any) -> None:  # fmt: skip
     """List tickets: open ones by default, filtered and sorted.

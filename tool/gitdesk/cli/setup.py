@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+from gitdesk.cli.context import Context, bulk, emit_json, note, pass_ctx
 from gitdesk.errors import Problem
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def _github(problem: Problem) -> str:
     show_default=True,
 )
 @pass_ctx
+@bulk
 def validate(ctx: Context, paths: tuple[str, ...], base: str | None, fmt: str) -> None:
     """Check tickets and the config; print every problem as path:line: message.
 

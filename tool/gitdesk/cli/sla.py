@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+from gitdesk.cli.context import Context, bulk, emit_json, note, pass_ctx
 from gitdesk.cli.read import filter_options, make_filter
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def describe(c: Clock) -> str:
 )
 @click.option("--json", "json_out", is_flag=True, help="Print JSON.")
 @pass_ctx
+@bulk
 def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) -> None:
     """Show the SLA clocks (first response, resolution) of open tickets, most urgent first.
 
