@@ -98,6 +98,51 @@ def _mapping(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
 
+MAP_TAG, SEQ_TAG, MERGE_TAG = (f"tag:yaml.org,2002:{kind}" for kind in ("map", "seq", "merge"))
+
+
+def _build(loader: Any, node: yaml.Node) -> object:
+    """The value of a node tree, as the loader's constructors give it, built directly.
+
+    PyYAML's constructor memoises every node (for aliases, which front matter
+    may not have) and dispatches through a table for each one; plain text,
+    mappings and lists, nearly all of a ticket, are built here instead, with
+    duplicate keys refused as in `_mapping`. Anything else (numbers, booleans,
+    null, merge keys, a tag) goes through the loader, which also refuses tags
+    it does not know.
+    """
+    tag, kind = node.tag, node.id  # type: ignore[attr-defined]
+    if kind == "scalar" and tag == STR_TAG:
+        return node.value
+    if kind == "sequence" and tag == SEQ_TAG:
+        return [_build(loader, item) for item in node.value]
+    if kind == "mapping" and tag == MAP_TAG and not any(k.tag == MERGE_TAG for k, _ in node.value):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.id == "scalar" and key_node.tag == STR_TAG:
+                key = key_node.value
+            else:
+                key = _build(loader, key_node)
+                if not isinstance(key, str | int | float | bool) and key is not None:
+                    mark = key_node.start_mark
+                    raise yaml.constructor.ConstructorError(None, None, "a key must be plain text", mark)
+            if key in out:
+                first = next(k.start_mark.line for k, _ in node.value if _build(loader, k) == key)
+                raise _DuplicateKey(key, first, key_node.start_mark)
+            out[key] = _build(loader, value_node)
+        return out
+    return loader.construct_object(node, deep=True)
+
+
+def _load(front: str) -> object:
+    """yaml.load with `_Loader`, building the tree with `_build`."""
+    loader = _Loader(front)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _build(loader, node)
+    finally:
+        loader.dispose()
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -169,7 +214,7 @@ def load(front: str, first_line: int = 2) -> object:
     """Parse front matter text safely; raise FrontMatterError with a file line number."""
     try:
         _check_structure(front, first_line)
-        return yaml.load(front, Loader=_Loader)  # noqa: S506  (_Loader is a SafeLoader)
+        return _load(front)  # a SafeLoader
     except FrontMatterError:
         raise
     except _DuplicateKey as err:

@@ -42,10 +42,18 @@ def scan(lines: list[str]) -> list[Span]:
     spans = []
     for n, (key, start) in enumerate(starts):
         end = starts[n + 1][1] if n + 1 < len(starts) else len(lines)
-        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        # Trailing blank lines and comments go with the gap, unless a block scalar that
+        # keeps its final line breaks (`|+`, `>+`) may own them.
+        keeps = any(_KEEP.search(lines[i]) for i in range(start, end))
+        while (
+            not keeps and end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#"))
+        ):
             end -= 1
         spans.append(Span(key, start, end))
     return spans
+
+
+_KEEP = re.compile(r"[:-]\s+[|>](?:[1-9]?\+|\+[1-9]?)\s*(?:#.*)?$")
 
 
 def _trusted(spans: list[Span], data: Mapping[str, object]) -> bool:

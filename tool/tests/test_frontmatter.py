@@ -124,6 +124,41 @@ PureLoader.yaml_implicit_resolvers = frontmatter._Loader.yaml_implicit_resolvers
 PureLoader.add_constructor("tag:yaml.org,2002:map", frontmatter._mapping)
 
 
+NESTED = st.recursive(
+    st.one_of(SCALAR, st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEY | st.integers(0, 9), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(KEY, NESTED, max_size=5), st.sampled_from([None, True, False]))
+def test_the_direct_builder_reads_what_the_pure_reader_reads(
+    data: dict[str, object], flow: bool | None
+) -> None:
+    """Any YAML (block, flow, or mixed, as yaml.safe_dump writes it) loads to the same value."""
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    assert load(text) == yaml.load(text, Loader=PureLoader)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("a: !!str 12\nb: !!int '7'\n", {"a": "12", "b": 7}),
+        ("base: &b {x: 1}\n", None),  # anchors are refused before building
+        ("a: {<<: {x: 1}, y: 2}\n", {"a": {"x": 1, "y": 2}}),  # a merge key, through the loader
+        ("1: one\n2.5: two\nfalse: three\n", {1: "one", 2.5: "two", False: "three"}),
+        ("1: one\ntrue: again\n", None),  # true == 1 to Python: a duplicate key
+    ],
+)
+def test_tags_merge_keys_and_number_keys_go_through_the_loader(text: str, value: object) -> None:
+    if value is None:
+        with pytest.raises(FrontMatterError, match=r"anchors|duplicate key"):
+            load(text)
+    else:
+        assert load(text) == value == yaml.load(text, Loader=PureLoader)
+
+
 @settings(max_examples=300, deadline=None)
 @given(DATA)
 def test_canonical_round_trips_byte_for_byte(data: dict[str, object]) -> None:
@@ -188,3 +223,19 @@ def test_line_of_finds_keys_and_history_items() -> None:
     assert line_of(front, data, ("tags",)) == 3
     assert line_of(front, data, ("history", 0)) == 6
     assert line_of(front, data, ("history", 2, "at")) == 9
+
+
+def test_an_event_appended_after_a_block_that_keeps_its_blank_lines_keeps_them() -> None:
+    """Found by hypothesis: `|+` owns the blank lines after it; the new event goes after them."""
+    data = {"history": [{"at": "2026-11-20T08:15:00Z", "by": "sari", "event": "comment", "text": "0\n\n"}]}
+    doc = Document(canonical(data), "")
+    event = {
+        "at": "2026-11-20T09:00:00Z",
+        "by": "budi",
+        "event": "comment",
+        "visibility": "public",
+        "text": "x",
+    }
+    done = apply(doc, data, {"a": ""}, [event])
+    assert load(done.front) == {"history": [*data["history"], event], "a": ""}
+    assert done.front.startswith("a: ''\nhistory:\n") and "      0\n\n  - " in done.front
