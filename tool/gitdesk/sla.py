@@ -252,22 +252,45 @@ def read(name: str, t: Tally, run: int) -> Clock:
     return _new(Clock, (name, state, t.target, used, t.due, None))  # type: ignore[no-any-return]
 
 
-def plan(
-    ticket: Ticket, policy: Policy, cal: Calendar, workflow: Workflow, upto: datetime | None = None
-) -> Plan:
-    """Walk the history (up to `upto`, if given) once: both tallies and the manual level."""
+class Timeline(NamedTuple):
+    """What a history says about the clocks before any calendar is applied: when the
+    resolution clock ran, when the first response came, when the ticket was done, its
+    manual level, and the moment it all holds from (its last event)."""
+
+    runs: tuple[Segment, ...]
+    response: datetime | None
+    resolved: datetime | None
+    manual: str
+    since: datetime
+
+
+def timeline(ticket: Ticket, workflow: Workflow, upto: datetime | None = None) -> Timeline:
+    """Walk the history (up to `upto`, if given) once."""
     events = ticket.history if upto is None else tuple(takewhile(lambda e: e.at <= upto, ticket.history))
     seen = ticket._replace(history=events)
     horizon = max((e.at for e in events), default=ticket.created)
     assert horizon is not None and ticket.created is not None
     runs, response = segments(seen, workflow, horizon)
+    resolved = _resolved_at(seen, workflow, horizon)
+    manual = max((e.to for e in events if e.kind == Kind.ESCALATE and e.to in LEVELS), default="L1")
+    return Timeline(tuple(runs), response, resolved, manual, max(horizon, ticket.created))
+
+
+def plan(
+    ticket: Ticket, policy: Policy, cal: Calendar, workflow: Workflow, upto: datetime | None = None
+) -> Plan:
+    """Both tallies and the manual level, from the history up to `upto` (all of it if None)."""
+    return plan_from(timeline(ticket, workflow, upto), policy, cal)
+
+
+def plan_from(line: Timeline, policy: Policy, cal: Calendar) -> Plan:
+    """Measure a timeline's finished runs in the policy's calendar."""
     day = _working_day(cal)
     memo: dict[tuple[datetime, datetime], timedelta] = {}
-    first = tally(runs, response, _duration(policy.first_response, day), policy.warning, cal, memo)
-    resolved = _resolved_at(seen, workflow, horizon)
-    resolution = tally(runs, resolved, _duration(policy.resolution, day), policy.warning, cal, memo)
-    manual = max((e.to for e in events if e.kind == Kind.ESCALATE and e.to in LEVELS), default="L1")
-    return Plan(policy.name, cal.name, micros(max(horizon, ticket.created)), first, resolution, manual)
+    runs = list(line.runs)
+    first = tally(runs, line.response, _duration(policy.first_response, day), policy.warning, cal, memo)
+    resolution = tally(runs, line.resolved, _duration(policy.resolution, day), policy.warning, cal, memo)
+    return Plan(policy.name, cal.name, micros(line.since), first, resolution, line.manual)
 
 
 Marks = dict[tuple[str, int], int]

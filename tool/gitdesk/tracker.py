@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 from gitdesk import store
 from gitdesk.config import Config, parse_config
 from gitdesk.errors import FrontMatterError, GitdeskError, InvalidConfig, NotFound, Problem, UsageError
-from gitdesk.ticket import ID_RE, Event, Ticket, slugify, to_json
+from gitdesk.ticket import ID_RE, Ticket, slugify, to_json
 
 # YAML, splicing and validation are imported where they are used: a run served
 # from the cache (list, sla) needs none of them.
 if TYPE_CHECKING:
     from gitdesk.actions import Edit
     from gitdesk.frontmatter import Document
-    from gitdesk.sla import Sla
+    from gitdesk.sla import Sla, Timeline
 
 CONFIG = "tickets/config.yml"
 
@@ -106,10 +106,11 @@ class Tracker:
     ) -> list[store.Loaded]:
         """Every ticket file: checked on its own, kept light (see `_prepare`), cached.
 
-        With `history`, the histories of the files parsed in this run are kept
-        aside for `sla` (cached tickets have none; `sla` has their plans).
+        With `history`, what the histories of the files parsed in this run say
+        about their SLA clocks is kept aside for `sla` (see gitdesk.sla.Timeline;
+        cached tickets have no history, and `sla` keeps their plans).
         """
-        self._histories = {} if history else None
+        self._timelines = {} if history else None
         found = store.load_all(self.root, self._prepare, self.digest, progress)
         self.loaded = {x.path: x for x in found}
         return found
@@ -117,7 +118,7 @@ class Tracker:
     # Filled by load_all: the files by path (with their cache keys), and the histories
     # kept aside for `sla` and `full` when asked.
     loaded: dict[str, store.Loaded] = field(default_factory=dict, init=False, repr=False)
-    _histories: dict[str, tuple[Event, ...]] | None = field(default=None, init=False, repr=False)
+    _timelines: dict[str, Timeline] | None = field(default=None, init=False, repr=False)
 
     def _prepare(self, loaded: store.Loaded) -> store.Loaded:
         """Check a freshly parsed ticket, then keep the light form bulk reads need.
@@ -134,8 +135,10 @@ class Tracker:
         from gitdesk.validate import check_ticket
 
         problems = (*loaded.problems, *check_ticket(t, self.config))
-        if self._histories is not None and t.history:
-            self._histories[t.path] = t.history
+        if self._timelines is not None and t.created is not None:
+            from gitdesk.sla import timeline
+
+            self._timelines[t.path] = timeline(t, self.config.workflow)
         light = t._replace(body="", present=frozenset(), history=())
         view = to_json(light, self.config.workflow.category(t.status))
         return store.Loaded(loaded.path, light, problems, view=view)
@@ -150,13 +153,9 @@ class Tracker:
         return found.view if found is not None and found.ticket is ticket else ""
 
     def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
-        """The same tickets whole (body and history): kept aside by this run, or read again."""
+        """The same tickets read whole again from their files (body and history)."""
         out = []
-        kept = self._histories or {}
         for t in tickets:
-            if t.path in kept:
-                out.append(t._replace(history=kept[t.path]))
-                continue
             whole = store.load_file(self.root, t.path).ticket
             out.append(whole if whole is not None else t)
         return out
@@ -216,14 +215,20 @@ class Tracker:
                 continue
             assert isinstance(hit, tuple)
             out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, hit[1]))
-        for t, whole in zip(missing, self.full(missing), strict=True):
-            policy = config.sla.policy_for(whole.priority, whole.type, whole.team)
+        kept = self._timelines or {}
+        for t in missing:
+            line, keep = kept.get(t.path), True
+            if line is None or line.since > now:  # not parsed in this run, or events after now
+                whole = self.full([t])[0]
+                line = sla.timeline(whole, config.workflow, upto=now)
+                keep = whole.updated is None or whole.updated <= now  # a plan for any later moment
+            policy = config.sla.policy_for(t.priority, t.type, t.team)
             cal = cals[policy.calendar]
-            made = sla.plan(whole, policy, cal, config.workflow, upto=now)
+            made = sla.plan_from(line, policy, cal)
             texts = sla.texts(t, made)
             key = self.loaded[t.path].key if t.path in self.loaded else None
-            if key is not None and whole.updated is not None and sla.micros(whole.updated) <= at:
-                plans.put(t.path, key, (sla.pack(made), texts))  # kept only if no event lies after now
+            if key is not None and keep:
+                plans.put(t.path, key, (sla.pack(made), texts))
             out.append(sla.measure(t, made, cal, raise_on, now, marks, texts))
         plans.save(set(self.loaded) if self.loaded else None)
         out.sort(key=lambda s: s.urgency())

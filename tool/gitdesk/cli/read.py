@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, bulk, emit_json, pass_ctx
+from gitdesk.cli.context import Context, bulk, emit_json, pass_ctx, write_array
 from gitdesk.query import SORT_KEYS
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json:
     wf = tracker.config.workflow
     if as_json and not sys.stdout.isatty() and all(tracker.view(t) for t in chosen):
         # Each ticket's compact JSON was made once, when its file was parsed (see Tracker._prepare).
-        sys.stdout.write("[" + ",".join(tracker.view(t) for t in chosen) + "]\n")
+        write_array(tracker.view(t) for t in chosen)
     elif as_json:
         emit_json([as_dict(t, wf.category(t.status)) for t in chosen])
     elif as_csv:

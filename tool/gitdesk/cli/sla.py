@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, bulk, emit_json, note, pass_ctx
+from gitdesk.cli.context import Context, bulk, emit_json, note, pass_ctx, write_array
 from gitdesk.cli.read import filter_options, make_filter
 
 if TYPE_CHECKING:
@@ -54,14 +54,12 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
     """
     from gitdesk.query import select
     from gitdesk.sla import as_dict, to_json
-    from gitdesk.store import no_gc
 
     tracker = ctx.tracker
     chosen = select(tracker.tickets(history=True), tracker.config, make_filter(filters))
     report = tracker.sla(chosen, ctx.now)
     if json_out and not sys.stdout.isatty():  # compact, each row written directly (see sla.to_json)
-        with no_gc():
-            sys.stdout.write("[" + ",".join(to_json(s) for s in report) + "]\n")
+        write_array(to_json(s) for s in report)
     elif json_out:
         emit_json([as_dict(s) for s in report])
     else:
