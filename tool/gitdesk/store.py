@@ -33,18 +33,16 @@ SKIP_DIRS = frozenset({"templates"})
 # edit on a coarse-grained file system; such entries are never trusted.
 RACY_NS = 2_000_000_000
 # Bump when what the cache holds changes shape; a cache with another tag is ignored.
-CACHE_TAG = f"{__version__}/6"
+CACHE_TAG = f"{__version__}/7"
 
 
 class Loaded(NamedTuple):
-    """One ticket file as read: the ticket (None if unusable), its problems, its cache key,
-    and `view`, a string the tracker derives from the ticket once and the cache keeps."""
+    """One ticket file as read: the ticket (None if unusable), its problems and its cache key."""
 
     path: str
     ticket: Ticket | None
     problems: tuple[Problem, ...] = ()
     key: Key | None = None
-    view: str = ""
 
 
 def read_text(path: Path, rel: str) -> str:
@@ -201,7 +199,8 @@ class Shelf:
         head = self.MAGIC + self.tag + b"\n"
         if not raw.startswith(head):
             return {}
-        digest, payload = raw[len(head) : len(head) + CHECK], raw[len(head) + CHECK :]
+        # A view, not a copy: at 100k tickets the payload is 75 MB.
+        digest, payload = raw[len(head) : len(head) + CHECK], memoryview(raw)[len(head) + CHECK :]
         if _checksum(payload) != digest:
             return {}
         entries = marshal.loads(payload)  # noqa: S302  (our own file in .git, checksummed)
@@ -254,7 +253,7 @@ class Shelf:
 CHECK = 8  # bytes of checksum after a shelf's header
 
 
-def _checksum(payload: bytes) -> bytes:
+def _checksum(payload: bytes | memoryview) -> bytes:
     """CRC-32 and Adler-32: catches a torn or damaged file (a shelf is not a security boundary)."""
     return zlib.crc32(payload).to_bytes(4, "big") + zlib.adler32(payload).to_bytes(4, "big")
 
@@ -311,21 +310,21 @@ def pack(loaded: Loaded) -> tuple[object, ...]:
     t = loaded.ticket
     problems = tuple((p.path, p.message, p.loc, p.line, p.severity) for p in loaded.problems)
     if t is None:
-        return (None, problems, loaded.view)
+        return (None, problems)
     fields = list(t)
     fields[_CREATED], fields[_HISTORY], fields[_UPDATED] = _time(t.created), (), _time(t.updated)
-    return (tuple(fields), problems, loaded.view)
+    return (tuple(fields), problems)
 
 
 def unpack(rel: str, key: Key, value: object) -> Loaded:
-    fields, problems, view = cast(Any, value)
+    fields, problems = cast(Any, value)
     ticket = None
     if fields is not None:
         fields = list(fields)
         fields[_CREATED], fields[_UPDATED] = _moment(fields[_CREATED]), _moment(fields[_UPDATED])
         ticket = _new(Ticket, fields)
     found = tuple(Problem(*p) for p in problems) if problems else ()
-    return _new(Loaded, (rel, ticket, found, key, view))  # type: ignore[no-any-return]
+    return _new(Loaded, (rel, ticket, found, key))  # type: ignore[no-any-return]
 
 
 _new: Any = tuple.__new__  # builds a NamedTuple in C, without its Python __new__

@@ -140,17 +140,32 @@ class Tracker:
 
             self._timelines[t.path] = timeline(t, self.config.workflow)
         light = t._replace(body="", present=frozenset(), history=())
-        view = to_json(light, self.config.workflow.category(t.status))
-        return store.Loaded(loaded.path, light, problems, view=view)
+        return store.Loaded(loaded.path, light, problems)
 
     def tickets(self, history: bool = False) -> list[Ticket]:
         """Every readable ticket, light: no body, no history (see `load_all` for `history`)."""
         return [x.ticket for x in self.load_all(history=history) if x.ticket is not None]
 
-    def view(self, ticket: Ticket) -> str:
-        """The ticket's compact JSON (`ticket.to_json`) as made when its file was parsed; "" if unknown."""
-        found = self.loaded.get(ticket.path)
-        return found.view if found is not None and found.ticket is ticket else ""
+    def views(self, tickets: Iterable[Ticket]) -> list[str]:
+        """Each ticket's compact JSON (`ticket.to_json`), as `list --json` prints it.
+
+        Kept in their own shelf, so that only `list` loads them; made for the
+        tickets that have none yet (new, changed, or parsed by another command).
+        """
+        shelf = store.shelf(self.root, "views.v1", self.digest)
+        category = self.config.workflow.category
+        out = []
+        for t in tickets:
+            found = self.loaded.get(t.path)
+            key = found.key if found is not None and found.ticket is t else None
+            view = shelf.get(t.path, key) if key is not None else None
+            if not isinstance(view, str):
+                view = to_json(t, category(t.status))
+                if key is not None:
+                    shelf.put(t.path, key, view)
+            out.append(view)
+        shelf.save(set(self.loaded) if self.loaded else None)
+        return out
 
     def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
         """The same tickets read whole again from their files (body and history)."""

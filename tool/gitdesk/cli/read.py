@@ -142,9 +142,8 @@ def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json:
         tickets = tracker.full(select(tickets, tracker.config, replace(where, text=None)))
     chosen = select(tickets, tracker.config, where, sort, reverse, limit)
     wf = tracker.config.workflow
-    if as_json and not sys.stdout.isatty() and all(tracker.view(t) for t in chosen):
-        # Each ticket's compact JSON was made once, when its file was parsed (see Tracker._prepare).
-        write_array(tracker.view(t) for t in chosen)
+    if as_json and not sys.stdout.isatty():  # compact, each ticket's JSON kept in the cache
+        write_array(tracker.views(chosen))
     elif as_json:
         emit_json([as_dict(t, wf.category(t.status)) for t in chosen])
     elif as_csv:
