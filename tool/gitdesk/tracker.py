@@ -232,7 +232,7 @@ class Tracker:
             out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, hit[1]))
         kept = self._timelines or {}
         for t in missing:
-            line, keep = kept.get(t.path), True
+            line, keep = kept.pop(t.path, None), True
             if line is None or line.since > now:  # not parsed in this run, or events after now
                 whole = self.full([t])[0]
                 line = sla.timeline(whole, config.workflow, upto=now)

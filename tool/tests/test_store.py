@@ -224,3 +224,24 @@ def test_the_list_json_written_by_hand_is_json_dumps_exactly(
                tuple(tags[:1]), tuple(tags[1:]), duplicate_of, confidential, extra=tuple(extra),  # type: ignore[arg-type]
                resolution=resolution, rating=rating, updated=when)  # type: ignore[arg-type]  # fmt: skip
     assert to_json(t, category) == json.dumps(as_dict(t, category), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_find_by_id_reads_names_only_and_walks_folders_like_discovery(tmp_path: Path) -> None:
+    for rel in ("T-1-a.md", "T-10-b.md", "T-1.md", "sub/T-1-c.md", "sub/deeper/T-1-d.md", "templates/T-1-t.md",
+                ".hidden/T-1-h.md", "T-1-notes.txt", "xT-1-y.md"):  # fmt: skip
+        path = tmp_path / "tickets" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    (tmp_path / "tickets" / "T-1-dir.md").mkdir()  # a folder with a ticket's name is not a ticket
+    (tmp_path / "tickets" / "T-1-link.md").symlink_to(tmp_path / "tickets" / "T-1-a.md")
+    found = store.find_by_id(tmp_path, "T-1")
+    assert found == [
+        "tickets/T-1-a.md",
+        "tickets/T-1.md",
+        "tickets/sub/T-1-c.md",
+        "tickets/sub/deeper/T-1-d.md",
+    ]
+    walked = [rel for rel in store.names(tmp_path) if rel.rsplit("/", 1)[-1].startswith(("T-1-", "T-1."))]
+    assert walked == found  # the same files discovery sees
+    assert store.find_by_id(tmp_path, "T-10") == ["tickets/T-10-b.md"]
+    assert store.find_by_id(tmp_path / "nowhere", "T-1") == []
