@@ -6,7 +6,6 @@ import contextlib
 import gc
 import marshal
 import os
-import re
 import sys
 import time
 import zlib
@@ -136,10 +135,9 @@ def names(root: Path) -> list[str]:
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
     """Paths of files named `<ID>-*.md` or `<ID>.md`, from names alone (no stat, no parsing).
 
-    One listdir per folder and one regular expression over all the names: at
-    100k tickets, testing each name in Python took a third of `gitdesk show`.
+    One listdir per folder, searched as one string: at 100k tickets, testing
+    each name in Python took a third of `gitdesk show`.
     """
-    pattern = re.compile(rf"^{re.escape(ticket_id)}(?:-[^\n]*)?\.md$", re.M)
     found: list[str] = []
     stack = [(os.path.join(root, TICKETS), f"{TICKETS}/")]
     while stack:
@@ -148,14 +146,21 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
             entries = os.listdir(folder)
         except (FileNotFoundError, NotADirectoryError):
             continue
-        for name in pattern.findall("\n".join(entries)):
-            if os.path.isfile(os.path.join(folder, name)) and not os.path.islink(os.path.join(folder, name)):
-                found.append(prefix + name)
-        for name in entries:  # folders, as `_entries` walks them
-            if not name.endswith(".md") and name[:1] != "." and name not in SKIP_DIRS:
+        text = "\n" + "\n".join(entries) + "\n"
+        for needle in (f"\n{ticket_id}-", f"\n{ticket_id}.md\n"):
+            at = text.find(needle)
+            while at >= 0:
+                name = text[at + 1 : text.index("\n", at + 1)]
                 path = os.path.join(folder, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    stack.append((path, f"{prefix}{name}/"))
+                if name.endswith(".md") and os.path.isfile(path) and not os.path.islink(path):
+                    found.append(prefix + name)
+                at = text.find(needle, at + 1)
+        if text.count(".md\n") != len(entries):  # some names are not tickets: look for folders
+            for name in entries:  # as `_entries` walks them
+                if not name.endswith(".md") and name[:1] != "." and name not in SKIP_DIRS:
+                    path = os.path.join(folder, name)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        stack.append((path, f"{prefix}{name}/"))
     return sorted(found)
 
 
