@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +36,50 @@ def _prefix(repo: Any, root: Path) -> str:
     return f"{rel}/{TICKETS}" if rel != "." else TICKETS
 
 
-def ticket_names_on_branches(root: Path) -> set[str]:
-    """File names under tickets/ on every local and remote-tracking branch (no checkout).
+def highest_on_branches(root: Path, prefix: str, memo: MutableMapping[str, object]) -> tuple[int, set[str]]:
+    """The highest ticket number `<prefix>-N` under tickets/ on every local and
+    remote-tracking branch (no checkout), and the memo keys this used.
 
-    Trees are read raw through GitPython's one persistent `git cat-file --batch`;
-    branches sharing a tickets/ tree (or subtree) read it once.
+    Trees are read raw through GitPython's one persistent `git cat-file --batch`.
+    A tree never changes, so `memo` keeps each tree's highest number by its id
+    (the caller keeps it between runs): only trees new since the last run are read.
     """
     repo = _repo(root)
     if repo is None:
-        return set()
+        return 0, set()
     commits = set(_run(repo, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes").split())
     parts = _prefix(repo, root).split("/")
-    names: set[str] = set()
-    seen: set[bytes] = set()
+    pattern = re.compile(rf"{re.escape(prefix)}-([1-9][0-9]*)(?:-.*)?\.md")
+    used: set[str] = set()
+    best = 0
     for commit in commits:
         tree = _subtree(repo, _commit_tree(repo, bytes.fromhex(commit)), parts)
         if tree is not None:
-            _names_in(repo, tree, names, seen)
-    return names
+            best = max(best, _highest_in(repo, tree, pattern, f"{prefix}:", memo, used))
+    return best, used
+
+
+def _highest_in(
+    repo: Any,
+    tree: bytes,
+    pattern: re.Pattern[str],
+    tag: str,
+    memo: MutableMapping[str, object],
+    used: set[str],
+) -> int:
+    key = tag + tree.hex()
+    used.add(key)
+    found = memo.get(key)
+    if isinstance(found, int):
+        return found
+    best = 0
+    for mode, name, sha in _entries(_read(repo, tree)):
+        if mode == b"40000":
+            best = max(best, _highest_in(repo, sha, pattern, tag, memo, used))
+        elif match := pattern.fullmatch(name.decode("utf-8", "replace")):
+            best = max(best, int(match.group(1)))
+    memo[key] = best
+    return best
 
 
 def _read(repo: Any, sha: bytes) -> bytes:
@@ -87,17 +114,6 @@ def _subtree(repo: Any, tree: bytes, parts: list[str]) -> bytes | None:
             return None
         tree = found[0]
     return tree
-
-
-def _names_in(repo: Any, tree: bytes, names: set[str], seen: set[bytes]) -> None:
-    if tree in seen:
-        return
-    seen.add(tree)
-    for mode, name, sha in _entries(_read(repo, tree)):
-        if mode == b"40000":
-            _names_in(repo, sha, names, seen)
-        else:
-            names.add(name.decode("utf-8", "replace"))
 
 
 def paths_at(root: Path, ref: str) -> list[str]:

@@ -52,8 +52,7 @@ def renumber(tracker: Tracker, rel: str, to: str | None, base: str | None) -> Re
     prefix = tracker.config.id_prefix
     collided = len(store.find_by_id(tracker.root, old_id)) > 1
     names = [r.rsplit("/", 1)[-1] for r in store.names(tracker.root)]
-    taken = [*names, *git.ticket_names_on_branches(tracker.root)]
-    new_id = to or f"{prefix}-{1 + max_number(taken, prefix)}"
+    new_id = to or f"{prefix}-{1 + max(max_number(names, prefix), tracker.highest_on_branches())}"
     if not ID_RE.match(new_id):
         raise UsageError(f"'{new_id}' is not an ID like {prefix}-42")
     if store.find_by_id(tracker.root, new_id):

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gitdesk.sla import Sla, Timeline
 
 CONFIG = "tickets/config.yml"
+TREES_KEPT = 4096  # git trees whose highest ticket number is remembered (see highest_on_branches)
 
 
 def clock(env: dict[str, str] | os._Environ[str] = os.environ) -> datetime:
@@ -335,15 +336,35 @@ class Tracker:
             store.write_atomic(path, new.render())
             return True
 
-    def create(self, data: dict[str, object], body: str, taken: Iterable[str] = ()) -> tuple[str, Path]:
-        """Write a new ticket with the next free ID (1 + max over here and `taken` names)."""
+    def highest_on_branches(self) -> int:
+        """The highest ticket number on any local or remote-tracking branch (0 outside git).
+
+        Each tree's highest number is cached by its id (trees never change), so
+        only branches that moved since the last run are read.
+        """
+        from gitdesk import git
+
+        shelf = store.shelf(self.root, "trees.v1", "")
+        memo = {name: value for name, (_, value) in shelf.entries.items()}
+        best, used = git.highest_on_branches(self.root, self.config.id_prefix, memo)
+        entries = shelf.entries
+        for name in used:  # most recently used last; the oldest go beyond TREES_KEPT
+            entries.pop(name, None)
+            shelf.put(name, store.NO_FILE, memo[name])
+        for name in list(entries)[: max(0, len(entries) - TREES_KEPT)]:
+            del entries[name]
+        shelf.save()
+        return best
+
+    def create(self, data: dict[str, object], body: str, taken: int = 0) -> tuple[str, Path]:
+        """Write a new ticket with the next free ID: 1 + the highest number here or `taken`."""
         from gitdesk.frontmatter import Document, canonical
 
         folder = self.root / "tickets"
         prefix = self.config.id_prefix
         with store.locked_dir(folder):
             names = [rel.rsplit("/", 1)[-1] for rel in store.names(self.root)]
-            number = 1 + max_number([*names, *taken], prefix)
+            number = 1 + max(max_number(names, prefix), taken)
             ticket_id = f"{prefix}-{number}"
             data = {"id": ticket_id, **{k: v for k, v in data.items() if k != "id"}}
             path = folder / f"{ticket_id}-{slugify(str(data.get('title', '')))}.md"

@@ -134,3 +134,35 @@ def test_renumber_to_a_given_id_updates_every_reference(desk: Desk) -> None:
     desk.ok("renumber", "tickets/T-7-printer.md", "--to", "T-20")
     dup = (desk.root / "tickets/T-8-dup.md").read_text()
     assert "duplicate_of: T-20" in dup and "Like T-20 and T-70, paper" in dup
+
+
+def test_each_branch_tree_is_read_once_and_a_moved_branch_again(desk: Desk, monkeypatch: object) -> None:
+    from gitdesk import git as gitdesk_git
+
+    reads: list[bytes] = []
+    real = gitdesk_git._highest_in
+
+    def counting(repo: object, tree: bytes, *args: object) -> int:
+        if args[2].get(args[1] + tree.hex()) is None:  # type: ignore[attr-defined,operator]
+            reads.append(tree)  # a tree the memo does not know: read from git
+        return real(repo, tree, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitdesk_git, "_highest_in", counting)  # type: ignore[attr-defined]
+    desk.new("on main")
+    commit_all(desk, "T-1")
+    desk.git("switch", "-qc", "feature")
+    desk.write("tickets/T-5-feature.md", TICKET.replace("T-7", "T-5"))
+    commit_all(desk, "T-5 on a branch")
+    desk.git("switch", "-q", "main")
+    reads.clear()
+    assert desk.new("next") == "T-6"
+    first = len(reads)
+    assert first == 2  # the tickets/ trees of main and of feature (templates/ was read before)
+    assert desk.new("again") == "T-7"
+    assert len(reads) == first  # nothing moved: every tree came from the cache
+    desk.git("switch", "-q", "feature")
+    desk.write("tickets/T-20-feature.md", TICKET.replace("T-7", "T-20"))
+    commit_all(desk, "T-20 on the branch")
+    desk.git("switch", "-q", "main")
+    assert desk.new("after the branch moved") == "T-21"
+    assert len(reads) == first + 1  # only the branch's new tree was read

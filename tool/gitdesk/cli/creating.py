@@ -32,8 +32,7 @@ def create(ctx: Context, given: dict[str, object], body: str | None, can_ask: bo
         fields[field] = click.prompt(field.capitalize(), type=kind)
         data = actions.new_ticket("T-0", fields, config, ctx.actor, ctx.now)
     _refuse_invalid(data, ctx)
-    taken = _names_on_branches(ctx)
-    return tracker.create(data, body if body is not None else skeleton, taken)
+    return tracker.create(data, body if body is not None else skeleton, tracker.highest_on_branches())
 
 
 def _refuse_invalid(data: dict[str, object], ctx: Context) -> None:
@@ -44,9 +43,3 @@ def _refuse_invalid(data: dict[str, object], ctx: Context) -> None:
     problems += [p.message for p in check_ticket(ticket, ctx.tracker.config) + check_times(ticket, ctx.now)]
     if problems:
         raise GitdeskError("not created:\n" + "\n".join(f"  {m}" for m in problems))
-
-
-def _names_on_branches(ctx: Context) -> set[str]:
-    from gitdesk import git
-
-    return git.ticket_names_on_branches(ctx.tracker.root)
