@@ -438,16 +438,21 @@ def _clock_dict(c: Clock) -> dict[str, object]:
 def texts(ticket: Ticket, plan: Plan) -> tuple[str, ...]:
     """The parts of `to_json` that depend only on the ticket file and the config: the fields
     up to "calendar", and per clock its target and its due and stopped times."""
-    t = ticket
+    tallies = (plan.first_response, plan.resolution)
+    return _texts(ticket, plan.policy, plan.calendar, [(t.target, t.due, t.stopped) for t in tallies])
+
+
+def _texts(
+    t: Ticket, policy: str, calendar: str, clocks: list[tuple[int, int | None, int | None]]
+) -> tuple[str, ...]:
     head = (f'{{"id":{_text(t.id)},"title":{_text(t.title)},"status":{_text(t.status)},'
             f'"priority":{_text(t.priority)},"assignee":{_maybe(t.assignee)},'
-            f'"team":{_maybe(t.team)},"policy":{_text(plan.policy)},'
-            f'"calendar":{_text(plan.calendar)},')  # fmt: skip
+            f'"team":{_maybe(t.team)},"policy":{_text(policy)},"calendar":{_text(calendar)},')  # fmt: skip
     out = [head]
-    for tally in (plan.first_response, plan.resolution):
-        due = "null" if tally.due is None else f'"{format_micros(tally.due)}"'
-        stopped = "null" if tally.stopped is None else f'"{format_micros(tally.stopped)}"'
-        out += [repr(tally.target / MINUTE), f'"due":{due},"stopped":{stopped}}}']
+    for target, due, stopped in clocks:
+        when = "null" if due is None else f'"{format_micros(due)}"'
+        end = "null" if stopped is None else f'"{format_micros(stopped)}"'
+        out += [repr(target / MINUTE), f'"due":{when},"stopped":{end}}}']
     return tuple(out)
 
 
@@ -458,7 +463,8 @@ def to_json(s: Sla) -> str:
     if s.texts:
         head, f_target, f_tail, r_target, r_tail = s.texts
     else:
-        head, f_target, f_tail, r_target, r_tail = _texts_now(s)
+        clocks = [(c.target_us, c.due_us, c.stopped_us) for c in s.clocks]
+        head, f_target, f_tail, r_target, r_tail = _texts(s.ticket, s.policy, s.calendar, clocks)
     f, r = s.first_response, s.resolution
     f_used, f_left = f.used_us / MINUTE, (f.target_us - f.used_us) / MINUTE
     r_used, r_left = r.used_us / MINUTE, (r.target_us - r.used_us) / MINUTE
@@ -467,14 +473,6 @@ def to_json(s: Sla) -> str:
             f'"used_minutes":{f_used!r},"left_minutes":{f_left!r},{f_tail},'
             f'"resolution":{{"state":"{r.state}","target_minutes":{r_target},'
             f'"used_minutes":{r_used!r},"left_minutes":{r_left!r},{r_tail}}}')  # fmt: skip
-
-
-def _texts_now(s: Sla) -> tuple[str, ...]:
-    """`texts` from the clocks themselves, for an Sla made without them."""
-    f, r = s.first_response, s.resolution
-    fake = Plan(s.policy, s.calendar, 0, Tally(f.target_us, 0.0, 0, f.due_us, None, f.stopped_us),
-                Tally(r.target_us, 0.0, 0, r.due_us, None, r.stopped_us), "L1")  # fmt: skip
-    return texts(s.ticket, fake)
 
 
 def _maybe(value: str | None) -> str:

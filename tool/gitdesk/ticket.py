@@ -54,8 +54,8 @@ class Event(NamedTuple):
     """One history entry. `kind` is the file's `event` key.
 
     Tickets and events are NamedTuples rather than dataclasses: just as
-    immutable, but built, pickled (the parse cache) and compared in C, which
-    matters at 100k tickets with ten events each.
+    immutable, but built (`tuple.__new__`), turned into the cache's plain
+    tuples and compared in C, which matters at 100k tickets with ten events each.
     """
 
     at: datetime
@@ -69,11 +69,6 @@ class Event(NamedTuple):
     reason: str | None = None
     resolution: str | None = None
     rating: int | None = None
-
-    def __reduce__(self) -> tuple[object, tuple[type[Event], tuple[object, ...]]]:
-        # Unpickle through C's tuple.__new__, not the generated Python __new__ (the cache
-        # holds about ten events per ticket).
-        return (tuple.__new__, (Event, tuple(self)))
 
     @property
     def is_status_change(self) -> bool:

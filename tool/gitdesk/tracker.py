@@ -212,13 +212,14 @@ class Tracker:
         config = self.config
         chosen = [t for t in tickets if t.created is not None and t.created <= now]
         years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
-        holidays = store.shelf(self.root, "holidays.v1", calendars.stamp())
+        stamp = calendars.stamp()
+        holidays = store.shelf(self.root, "holidays.v1", stamp)
         known = {name: value for name, (_, value) in holidays.entries.items()}
         cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1), known)
         for name in known.keys() - holidays.entries.keys():
             holidays.put(name, store.NO_FILE, known[name])
         holidays.save()
-        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{calendars.stamp()}/{sla.FORMAT}")
+        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{stamp}/{sla.FORMAT}")
         raise_on, at = config.escalation.raise_on, sla.micros(now)
         marks: sla.Marks = {}  # business time from each new year to now, per calendar
         out, missing = [], []
