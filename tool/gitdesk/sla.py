@@ -368,7 +368,7 @@ def _us(moment: datetime | None) -> int | None:
     return None if moment is None else (moment - _EPOCH) // _MICRO
 
 
-FORMAT = "plan-4"  # bump when Plan or Tally change shape: cached plans of another format are dropped
+FORMAT = "plan-5"  # bump when Plan or Tally change shape: cached plans of another format are dropped
 
 
 def pack(p: Plan) -> tuple[object, ...]:
@@ -437,9 +437,14 @@ def _clock_dict(c: Clock) -> dict[str, object]:
 
 def texts(ticket: Ticket, plan: Plan) -> tuple[str, ...]:
     """The parts of `to_json` that depend only on the ticket file and the config: the fields
-    up to "calendar", and per clock its target and its due and stopped times."""
+    up to "calendar", and per clock its target and its due and stopped times, or the whole
+    clock when it is not running (stopped or paused, it reads the same at any later moment)."""
     tallies = (plan.first_response, plan.resolution)
-    return _texts(ticket, plan.policy, plan.calendar, [(t.target, t.due, t.stopped) for t in tallies])
+    out = list(_texts(ticket, plan.policy, plan.calendar, [(t.target, t.due, t.stopped) for t in tallies]))
+    for n, tally in zip((1, 3), tallies, strict=True):
+        if tally.running is None:
+            out[n : n + 2] = ["", _clock_json(read("", tally, 0), out[n], out[n + 1])]
+    return tuple(out)
 
 
 def _texts(
@@ -465,14 +470,16 @@ def to_json(s: Sla) -> str:
     else:
         clocks = [(c.target_us, c.due_us, c.stopped_us) for c in s.clocks]
         head, f_target, f_tail, r_target, r_tail = _texts(s.ticket, s.policy, s.calendar, clocks)
-    f, r = s.first_response, s.resolution
-    f_used, f_left = f.used_us / MINUTE, (f.target_us - f.used_us) / MINUTE
-    r_used, r_left = r.used_us / MINUTE, (r.target_us - r.used_us) / MINUTE
+    first = _clock_json(s.first_response, f_target, f_tail) if f_target else f_tail
+    resolution = _clock_json(s.resolution, r_target, r_tail) if r_target else r_tail
     return (f'{head}"level":{_text(s.level)},"auto_level":{_maybe(s.auto_level)},'
-            f'"first_response":{{"state":"{f.state}","target_minutes":{f_target},'
-            f'"used_minutes":{f_used!r},"left_minutes":{f_left!r},{f_tail},'
-            f'"resolution":{{"state":"{r.state}","target_minutes":{r_target},'
-            f'"used_minutes":{r_used!r},"left_minutes":{r_left!r},{r_tail}}}')  # fmt: skip
+            f'"first_response":{first},"resolution":{resolution}}}')  # fmt: skip
+
+
+def _clock_json(c: Clock, target: str, tail: str) -> str:
+    used, left = c.used_us / MINUTE, (c.target_us - c.used_us) / MINUTE
+    return (f'{{"state":"{c.state}","target_minutes":{target},"used_minutes":{used!r},'
+            f'"left_minutes":{left!r},{tail}')  # fmt: skip
 
 
 def _maybe(value: str | None) -> str:

@@ -241,11 +241,12 @@ class Shelf:
         self.dirty = True
 
     def save(self, keep: Collection[str] | None = None) -> None:
-        """Write the entries for `keep` (all if None) that are not racy; a failed write is ignored."""
+        """Write the entries for `keep` (all if None) that are not racy, if anything changed
+        or some entry is not in `keep`; a failed write is ignored."""
         if self.path is None:
             return
-        if keep is not None and len(keep) != len(self.entries):
-            self.dirty = True
+        if keep is not None and any(rel not in keep for rel in self.entries):
+            self.dirty = True  # entries of files that are gone
         if not self.dirty:
             return
         fresh = time.time_ns() - RACY_NS

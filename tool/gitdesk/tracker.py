@@ -208,6 +208,7 @@ class Tracker:
 
     def _sla(self, tickets: Iterable[Ticket], now: datetime) -> list[Sla]:
         from gitdesk import calendars, sla
+        from gitdesk.sla import Sla
 
         config = self.config
         chosen = [t for t in tickets if t.created is not None and t.created <= now]
@@ -248,7 +249,7 @@ class Tracker:
                 plans.put(t.path, key, (sla.pack(made), texts))
             out.append(sla.measure(t, made, cal, raise_on, now, marks, texts))
         plans.save(set(self.loaded) if self.loaded else None)
-        out.sort(key=lambda s: s.urgency())
+        out.sort(key=Sla.urgency)
         return out
 
     def kb_slugs(self) -> set[str]:
@@ -288,12 +289,12 @@ class Tracker:
 
     def resolve_lines(self, problems: Iterable[Problem]) -> list[Problem]:
         """Fill in line numbers from each file's key positions."""
-        from gitdesk.splice import line_of
-
         cache: dict[str, tuple[Document, object] | None] = {}
         out = []
         for p in problems:
             if p.line is None and p.loc and p.path.endswith(".md"):
+                from gitdesk.splice import line_of  # only when there is a line to find
+
                 if p.path not in cache:
                     cache[p.path] = _front(self.root / p.path)
                 found = cache[p.path]

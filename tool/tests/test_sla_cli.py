@@ -169,6 +169,9 @@ def test_compact_json_is_exactly_what_json_dumps_gives(desk: Desk) -> None:
 
     odd = make(desk, 'Quote " backslash \\ tab \t émoji 🎉 and </script>', "P2", "2026-11-20T04:00:00Z")
     make(desk, "Printer", "P3", "2026-11-20T03:00:00Z")
+    paused = make(desk, "Wi-Fi", "P3", "2026-11-20T02:00:00Z")
+    desk.ok("move", paused, "triaged", env={"GITDESK_NOW": "2026-11-20T02:30:00Z", "GITDESK_USER": "agus"})
+    desk.ok("move", paused, "waiting", env={"GITDESK_NOW": "2026-11-20T03:00:00Z", "GITDESK_USER": "agus"})
     desk.ok("assign", odd, "agus", env={"GITDESK_NOW": "2026-11-20T04:10:00Z", "GITDESK_USER": "agus"})
     desk.ok("move", odd, "in-progress", env={"GITDESK_NOW": "2026-11-20T04:15:00Z", "GITDESK_USER": "agus"})
     desk.ok("move", odd, "resolved", "--resolution", "fixed",
@@ -184,4 +187,6 @@ def test_compact_json_is_exactly_what_json_dumps_gives(desk: Desk) -> None:
         assert all(s.texts for s in report)  # each from the cache or made once, beside the plan
         assert [to_json(s._replace(texts=())) for s in report] == [to_json(s) for s in report]
         assert printed == expected + "\n"
-    assert '"state":"met"' in printed and "🎉" in printed
+    assert '"state":"met"' in printed and '"state":"paused"' in printed and "🎉" in printed
+    again = desk.ok("sla", "--json", "--all").stdout  # the clocks' fixed parts now from the cache
+    assert again == printed
