@@ -245,3 +245,25 @@ def test_find_by_id_reads_names_only_and_walks_folders_like_discovery(tmp_path: 
     assert walked == found  # the same files discovery sees
     assert store.find_by_id(tmp_path, "T-10") == ["tickets/T-10-b.md"]
     assert store.find_by_id(tmp_path / "nowhere", "T-1") == []
+
+
+def test_a_kept_folder_listing_serves_only_an_unchanged_folder(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk.write("tickets/T-7-printer.md", TICKET)
+    folder = desk.root / "tickets"
+    old = time.time() - 60
+    os.utime(folder, (old, old))  # not changed within the last 2 s: its listing may be kept
+    listed: list[str] = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listed.append(str(path)) or real(path))
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
+    assert len(listed) == 1
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
+    assert len(listed) == 1  # the kept listing
+    # A second file with the same ID, the folder's mtime then set back: its ctime still moved.
+    desk.write("tickets/T-7-again.md", TICKET)
+    os.utime(folder, (old, old))
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-again.md", "tickets/T-7-printer.md"]
+    assert len(listed) == 2
+    assert desk.run("show", "T-7").exit_code == 1  # and locate refuses the collision
