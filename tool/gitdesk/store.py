@@ -141,10 +141,15 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
     unchanged folder (and, as for tickets, one changed within 2 s of the save is
     not kept). Listing 100k names took a third of a `gitdesk show` here.
     """
-    listings = shelf(root, "names.v1", "")
+    top = os.path.join(root, TICKETS)
+    try:  # the tag names the top folder's key: a stale file is rejected by its header alone
+        tag = "-".join(map(str, _key(os.stat(top))))
+    except OSError:
+        return []
+    listings = shelf(root, "names.v1", tag)
     found: list[str] = []
     seen: list[str] = []
-    stack = [(os.path.join(root, TICKETS), f"{TICKETS}/")]
+    stack = [(top, f"{TICKETS}/")]
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -161,7 +166,8 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
                 continue
             text = "\n" + "\n".join(entries) + "\n"
             folders = _folders(folder, entries) if text.count(".md\n") != len(entries) else ()
-            listings.put(prefix, key, (text, folders))
+            if key[1] < time.time_ns() - RACY_NS:  # a folder changed just now is not kept
+                listings.put(prefix, key, (text, folders))
         seen.append(prefix)
         for needle in (f"\n{ticket_id}-", f"\n{ticket_id}.md\n"):
             at = text.find(needle)
@@ -246,12 +252,13 @@ class Shelf:
                 self.entries = self._read(path)
 
     def _read(self, path: Path) -> dict[str, tuple[Key, object]]:
-        raw = path.read_bytes()
         head = self.MAGIC + self.tag + b"\n"
-        if not raw.startswith(head):
-            return {}
-        # A view, not a copy: at 100k tickets the payload is 75 MB.
-        digest, payload = raw[len(head) : len(head) + CHECK], memoryview(raw)[len(head) + CHECK :]
+        with path.open("rb") as handle:
+            if handle.read(len(head)) != head:  # another tag: the payload is not even read
+                return {}
+            raw = handle.read()
+        # A view, not a copy: at 100k tickets the payload is tens of MB.
+        digest, payload = raw[:CHECK], memoryview(raw)[CHECK:]
         if _checksum(payload) != digest:
             return {}
         entries = marshal.loads(payload)  # noqa: S302  (our own file in .git, checksummed)
