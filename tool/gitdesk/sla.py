@@ -14,16 +14,16 @@ answer is honest for any GITDESK_NOW.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from itertools import takewhile
 from json.encoder import encode_basestring as _text
 from typing import Any, NamedTuple, cast
 
-from gitdesk.businesstime import Calendar, add, elapsed, new_year, parse_duration
+from gitdesk.businesstime import ZERO, Calendar, add, elapsed, new_year, parse_duration
 from gitdesk.slaconfig import Policy
-from gitdesk.ticket import LEVELS, Kind, Ticket, format_micros
+from gitdesk.ticket import LEVELS, MICROSECOND, Kind, Ticket, format_micros, micros, moment_of
 from gitdesk.workflow import Workflow
 
 
@@ -70,11 +70,11 @@ class Clock(NamedTuple):
 
     @property
     def due(self) -> datetime | None:
-        return None if self.due_us is None else moment(self.due_us)
+        return None if self.due_us is None else moment_of(self.due_us)
 
     @property
     def stopped(self) -> datetime | None:
-        return None if self.stopped_us is None else moment(self.stopped_us)
+        return None if self.stopped_us is None else moment_of(self.stopped_us)
 
     @property
     def fraction(self) -> float:
@@ -349,23 +349,11 @@ def evaluate(
 
 # --- plans as plain values, for the cache --------------------------------------
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICRO = timedelta(microseconds=1)
-ZERO = timedelta(0)
-
-
-def micros(moment: datetime) -> int:
-    """Integer microseconds since the epoch, the unit plans keep times in."""
-    return (moment - _EPOCH) // _MICRO
-
-
-def moment(micros: int) -> datetime:
-    """The datetime (UTC) of integer microseconds since the epoch."""
-    return _EPOCH + timedelta(microseconds=micros)
+_MICRO = MICROSECOND
 
 
 def _us(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // _MICRO
+    return None if moment is None else micros(moment)
 
 
 FORMAT = "plan-5"  # bump when Plan or Tally change shape: cached plans of another format are dropped

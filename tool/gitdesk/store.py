@@ -10,13 +10,13 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from gitdesk import __version__
 from gitdesk.errors import FrontMatterError, GitdeskError, Problem
-from gitdesk.ticket import Ticket
+from gitdesk.ticket import Ticket, micros, moment_of
 
 if TYPE_CHECKING:
     from gitdesk.frontmatter import Document
@@ -119,8 +119,13 @@ def _entries(root: Path, wanted: Callable[[str], bool]) -> Iterator[os.DirEntry[
                 if name.endswith(".md"):
                     if wanted(name) and entry.is_file(follow_symlinks=False):
                         yield entry
-                elif name[:1] != "." and name not in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
+                elif _may_hold_tickets(name) and entry.is_dir(follow_symlinks=False):
                     stack.append(entry.path)
+
+
+def _may_hold_tickets(name: str) -> bool:
+    """Whether a folder of this name is walked for tickets (not templates/, not hidden)."""
+    return name[:1] != "." and name not in SKIP_DIRS
 
 
 def _rel(root: Path, entry: os.DirEntry[str]) -> str:
@@ -188,8 +193,7 @@ def _folders(folder: str, entries: list[str]) -> tuple[str, ...]:
         name
         for name in entries
         if not name.endswith(".md")
-        and name[:1] != "."
-        and name not in SKIP_DIRS
+        and _may_hold_tickets(name)
         and os.path.isdir(os.path.join(folder, name))
         and not os.path.islink(os.path.join(folder, name))
     )
@@ -204,21 +208,8 @@ def _key(st: os.stat_result) -> Key:
 
 
 def stat_all(root: Path) -> list[tuple[str, Key]]:
-    """Every ticket file with its cache key, sorted by path: one stat per file, and the
-    walk of `_entries` inlined (at 10k tickets this is a fifth of a warm run)."""
-    found = []
-    stack = [(os.path.join(root, TICKETS), f"{TICKETS}/")]
-    while stack:
-        folder, prefix = stack.pop()
-        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.endswith(".md"):
-                    if entry.is_file(follow_symlinks=False):
-                        st = entry.stat(follow_symlinks=False)
-                        found.append((prefix + name, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
-                elif name[:1] != "." and name not in SKIP_DIRS and entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{name}/"))
+    """Every ticket file with its cache key, sorted by path (one stat per file)."""
+    found = [(_rel(root, entry), _key(entry.stat(follow_symlinks=False))) for entry in _entries(root, _any)]
     found.sort()
     return found
 
@@ -267,6 +258,10 @@ class Shelf:
     def get(self, rel: str, key: Key) -> object | None:
         hit = self.entries.get(rel)
         return hit[1] if hit is not None and hit[0] == key else None
+
+    def values(self) -> dict[str, object]:
+        """Every entry's value by name, whatever its key (for entries kept under NO_FILE)."""
+        return {rel: value for rel, (_, value) in self.entries.items()}
 
     def put(self, rel: str, key: Key, value: object) -> None:
         self.entries[rel] = (key, value)
@@ -341,26 +336,16 @@ def shelf(root: Path, name: str, tag: str) -> Shelf:
 
 # --- the parsed-ticket cache: light tickets as plain tuples ---------------------
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FIELDS = Ticket._fields
 _CREATED, _HISTORY, _UPDATED = (_FIELDS.index(f) for f in ("created", "history", "updated"))
 
 
 def _time(moment: datetime | None) -> int | None:
-    return None if moment is None else (moment - _EPOCH) // _MICRO
+    return None if moment is None else micros(moment)
 
 
-def _moment(micros: int | None) -> datetime | None:
-    if micros is None:
-        return None
-    seconds, fraction = divmod(micros, 1_000_000)
-    return _from(seconds, UTC) if not fraction else _EPOCH + timedelta(microseconds=micros)
-
-
-_from = datetime.fromtimestamp
-
-
-_MICRO = timedelta(microseconds=1)
+def _moment(us: int | None) -> datetime | None:
+    return None if us is None else moment_of(us)
 
 
 def pack(loaded: Loaded) -> tuple[object, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from json.encoder import encode_basestring as _q
 from typing import NamedTuple
@@ -159,13 +159,24 @@ def format_time(moment: datetime) -> str:
     return text + "Z"
 
 
-def format_micros(micros: int) -> str:
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(moment: datetime) -> int:
+    """An aware moment as integer microseconds since the epoch: how the cache keeps times."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+def moment_of(us: int) -> datetime:
+    """The UTC datetime of integer microseconds since the epoch (`micros` undone)."""
+    seconds, fraction = divmod(us, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC) if not fraction else EPOCH + timedelta(microseconds=us)
+
+
+def format_micros(us: int) -> str:
     """`format_time` of a moment given as integer microseconds since the epoch."""
-    if micros % 1_000_000 == 0:
-        return datetime.fromtimestamp(micros // 1_000_000, UTC).isoformat()[:-6] + "Z"
-    return format_time(
-        datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
-    )
+    return format_time(moment_of(us))
 
 
 def slugify(title: str, limit: int = 48) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from gitdesk import store
 from gitdesk.config import Config, parse_config
 from gitdesk.errors import FrontMatterError, GitdeskError, InvalidConfig, NotFound, Problem, UsageError
-from gitdesk.ticket import ID_RE, Ticket, slugify, to_json
+from gitdesk.ticket import ID_RE, Ticket, micros, slugify, to_json
 
 # YAML, splicing and validation are imported where they are used: a run served
 # from the cache (list, sla) needs none of them.
@@ -116,8 +116,8 @@ class Tracker:
         self.loaded = {x.path: x for x in found}
         return found
 
-    # Filled by load_all: the files by path (with their cache keys), and the histories
-    # kept aside for `sla` and `full` when asked.
+    # Filled by load_all: the files by path (with their cache keys), and the SLA
+    # timelines of the files parsed in that run, when asked.
     loaded: dict[str, store.Loaded] = field(default_factory=dict, init=False, repr=False)
     _timelines: dict[str, Timeline] | None = field(default=None, init=False, repr=False)
 
@@ -126,9 +126,8 @@ class Tracker:
 
         The body and history go (show and text search read the file; the SLA
         clocks keep their own plans); the derived fields (level, resolution,
-        rating, updated) stay, and so does the ticket's JSON as `list --json`
-        prints it. This is what keeps 100k tickets within memory and the cache
-        quick to load.
+        rating, updated) stay. This is what keeps 100k tickets within memory
+        and the cache quick to load.
         """
         t = loaded.ticket
         if t is None:
@@ -157,8 +156,7 @@ class Tracker:
         category = self.config.workflow.category
         out = []
         for t in tickets:
-            found = self.loaded.get(t.path)
-            key = found.key if found is not None and found.ticket is t else None
+            key = self._key(t)
             view = shelf.get(t.path, key) if key is not None else None
             if not isinstance(view, str):
                 view = to_json(t, category(t.status))
@@ -167,6 +165,11 @@ class Tracker:
             out.append(view)
         shelf.save(set(self.loaded) if self.loaded else None)
         return out
+
+    def _key(self, ticket: Ticket) -> store.Key | None:
+        """The cache key of the file this very ticket was loaded from (None for a copy)."""
+        found = self.loaded.get(ticket.path)
+        return found.key if found is not None and found.ticket is ticket else None
 
     def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
         """The same tickets read whole again from their files (body and history)."""
@@ -215,24 +218,24 @@ class Tracker:
         years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
         stamp = calendars.stamp()
         holidays = store.shelf(self.root, "holidays.v1", stamp)
-        known = {name: value for name, (_, value) in holidays.entries.items()}
+        known = holidays.values()
         cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1), known)
         for name in known.keys() - holidays.entries.keys():
             holidays.put(name, store.NO_FILE, known[name])
         holidays.save()
         plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{stamp}/{sla.FORMAT}")
-        raise_on, at = config.escalation.raise_on, sla.micros(now)
+        raise_on, at = config.escalation.raise_on, micros(now)
         marks: sla.Marks = {}  # business time from each new year to now, per calendar
         out, missing = [], []
         for t in chosen:
-            key = self.loaded[t.path].key if t.path in self.loaded else None
+            key = self._key(t)
             hit = plans.get(t.path, key) if key is not None else None
-            found = sla.unpack(hit[0]) if isinstance(hit, tuple) else None
-            if found is None or found.since > at or found.calendar not in cals:
-                missing.append(t)
-                continue
-            assert isinstance(hit, tuple)
-            out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, hit[1]))
+            if isinstance(hit, tuple):
+                found, texts = sla.unpack(hit[0]), hit[1]
+                if found.since <= at and found.calendar in cals:
+                    out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, texts))
+                    continue
+            missing.append(t)
         kept = self._timelines or {}
         for t in missing:
             line, keep = kept.pop(t.path, None), True
@@ -244,7 +247,7 @@ class Tracker:
             cal = cals[policy.calendar]
             made = sla.plan_from(line, policy, cal)
             texts = sla.texts(t, made)
-            key = self.loaded[t.path].key if t.path in self.loaded else None
+            key = self._key(t)
             if key is not None and keep:
                 plans.put(t.path, key, (sla.pack(made), texts))
             out.append(sla.measure(t, made, cal, raise_on, now, marks, texts))
@@ -347,7 +350,7 @@ class Tracker:
         from gitdesk import git
 
         shelf = store.shelf(self.root, "trees.v1", "")
-        memo = {name: value for name, (_, value) in shelf.entries.items()}
+        memo = shelf.values()
         best, used = git.highest_on_branches(self.root, self.config.id_prefix, memo)
         entries = shelf.entries
         for name in used:  # most recently used last; the oldest go beyond TREES_KEPT

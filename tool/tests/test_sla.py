@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitdesk.businesstime import Calendar, elapsed
-from gitdesk.sla import State, evaluate, measure, micros, pack, plan, segments, unpack
+from gitdesk.sla import State, evaluate, measure, pack, plan, segments, unpack
 from gitdesk.slaconfig import Policy
-from gitdesk.ticket import Event, Kind, Ticket
+from gitdesk.ticket import Event, Kind, Ticket, micros
 from gitdesk.workflow import default_workflow
 
 JKT = Calendar("jkt", ZoneInfo("Asia/Jakarta"), {d: ((time(8), time(17)),) for d in range(5)},
