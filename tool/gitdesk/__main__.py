@@ -1,5 +1,5 @@
 """Entry point for `python -m gitdesk`."""
 
-from gitdesk.cli import main
+from gitdesk.cli import run
 
-main()
+run()

@@ -140,6 +140,44 @@ def names(root: Path) -> list[str]:
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
     """Paths of files named `<ID>-*.md` or `<ID>.md`, from names alone (no parsing).
 
+    A path found alone is remembered by its ID and trusted while the file is
+    still there and git's index is unchanged. So a folder changed by an edit,
+    a `move` or a new ticket is not listed again to find a known ticket (at
+    100k tickets in one folder, listing it was most of a `gitdesk move`). A
+    duplicate ID that git brings in (merge, pull, checkout, add) changes the
+    index and is found; one made by copying a file by hand is left to
+    `gitdesk validate`, which reads every name.
+    """
+    known = shelf(root, "ids.v1", _index_tag(root))
+    hint = known.get(ticket_id, NO_FILE)
+    if isinstance(hint, str) and _is_ticket_file(os.path.join(root, hint)):
+        return [hint]
+    found = _listed(root, ticket_id)
+    if len(found) == 1 and known.path is not None:
+        known.entries.pop(ticket_id, None)  # re-put last: the oldest go first
+        known.put(ticket_id, NO_FILE, found[0])
+        known.save(list(known.entries)[-IDS_KEPT:])
+    return found
+
+
+IDS_KEPT = 1024  # ticket IDs whose path find_by_id remembers
+
+
+def _index_tag(root: Path) -> str:
+    """Names the state of git's index (a git operation rewrites it, under a new inode)."""
+    try:
+        return "-".join(map(str, _key(os.stat(os.path.join(root, ".git", "index")))))
+    except OSError:
+        return "no-index"
+
+
+def _is_ticket_file(path: str) -> bool:
+    return os.path.isfile(path) and not os.path.islink(path)
+
+
+def _listed(root: Path, ticket_id: str) -> list[str]:
+    """find_by_id by the folders' listings.
+
     Each folder's listing is searched as one string, and kept in the cache under
     the folder's own key (size, mtime_ns, inode, ctime_ns): adding, removing or
     renaming a file changes the folder's mtime, so a kept listing serves only an
@@ -179,7 +217,7 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
             while at >= 0:
                 name = text[at + 1 : text.index("\n", at + 1)]
                 path = os.path.join(folder, name)
-                if name.endswith(".md") and os.path.isfile(path) and not os.path.islink(path):
+                if name.endswith(".md") and _is_ticket_file(path):
                     found.append(prefix + name)
                 at = text.find(needle, at + 1)
         stack.extend((os.path.join(folder, name), f"{prefix}{name}/") for name in folders)
@@ -290,9 +328,7 @@ class Shelf:
         digest = _checksum(payload)
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            import tempfile
-
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            fd, tmp = temporary(self.path)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(self.MAGIC + self.tag + b"\n" + digest)
@@ -405,32 +441,47 @@ def load_all(
 
 
 @contextlib.contextmanager
-def no_gc() -> Iterator[None]:
+def no_gc(resume: bool = True) -> Iterator[None]:
     """Pause the cycle collector while building many small objects that never form cycles.
 
     Without it, every few hundred new tuples trigger a collection that walks all
     the objects made so far: a third of the time of a warm load at 10k tickets.
     (Parsing leaves no cyclic garbage either: 1,000 parses with the collector off
-    leave nothing for `gc.collect()` to find.)
+    leave nothing for `gc.collect()` to find.) With `resume` off, the collector
+    stays off afterwards, for a process about to end.
     """
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if was:
+        if was and resume:
             gc.enable()
 
 
 # --- writing -----------------------------------------------------------------
 
 
+def temporary(path: Path) -> tuple[int, str]:
+    """A new file `.<name>.<random>.tmp` beside `path`, open for writing, readable by its owner only.
+
+    What tempfile.mkstemp does, without importing tempfile and random (10 ms of
+    a `gitdesk move`'s start-up under `python -X importtime`).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`."""
-    import tempfile
-
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
@@ -491,10 +542,8 @@ def locked_dir(folder: Path) -> Iterator[None]:
 
 def create_exclusive(path: Path, text: str) -> None:
     """Create a new file; refuse if it exists (another writer got there first)."""
-    import tempfile
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))

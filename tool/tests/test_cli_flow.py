@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from gitdesk.cli import main
-from tests.conftest import TICKET, Desk
+from tests.conftest import NOW, TICKET, Desk
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -256,3 +259,32 @@ def test_init_scaffolds_a_working_tracker_and_never_overwrites(tmp_path: Path) -
     assert "kept 6 existing file(s)" in again.stderr and config.read_text().endswith("# mine\n")
     desk.ok("init", "--force")
     assert not config.read_text().endswith("# mine\n")
+
+
+def test_the_console_script_flushes_everything_and_keeps_exit_codes(desk: Desk) -> None:
+    """`gitdesk` ends with os._exit after one command: output must be complete and codes kept."""
+    for n in range(60):
+        desk.new(title=f"Printer {n} jams with a long title " + "x" * 200)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "GITDESK_NOW": NOW}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "gitdesk", "-C", str(desk.root), *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    listed = run("list", "--all", "--json")  # about 20 kB through a pipe: more than one buffer
+    assert listed.returncode == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == 60
+    assert len(json.loads(run("sla", "--all", "--json").stdout)) == 60
+    missing = run("show", "T-999")
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "gitdesk: no ticket T-999 (no tickets/**/T-999-*.md)\n",
+    )
+    assert run("show", "nonsense").returncode == 2
+    assert run("no-such-command").returncode == 2
+    # A reader that goes away early: no traceback, and the process still ends.
+    head = subprocess.run(
+        f"{sys.executable} -m gitdesk -C {desk.root} list --all --json | head -c 10",
+        shell=True, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert len(head.stdout) == 10 and "Traceback" not in head.stderr

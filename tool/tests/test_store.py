@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitdesk import store
-from tests.conftest import TICKET, Desk
+from tests.conftest import TICKET, Desk, git
 
 
 def cache_file(desk: Desk, name: str = "tickets.v5") -> Path:
@@ -257,13 +257,47 @@ def test_a_kept_folder_listing_serves_only_an_unchanged_folder(
     listed: list[str] = []
     real = os.listdir
     monkeypatch.setattr(os, "listdir", lambda path: listed.append(str(path)) or real(path))
+    assert store.find_by_id(desk.root, "T-8") == []
+    assert len(listed) == 1
+    assert store.find_by_id(desk.root, "T-8") == []
+    assert len(listed) == 1  # the kept listing
+    desk.write("tickets/T-8-new.md", TICKET)  # the folder changed: listed again
+    assert store.find_by_id(desk.root, "T-8") == ["tickets/T-8-new.md"]
+    assert len(listed) == 2
+
+
+def test_a_ticket_found_alone_is_not_listed_again_until_it_goes_or_git_changes_the_index(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk.write("tickets/T-7-printer.md", TICKET)
+    for n in range(1, 7):
+        desk.write(f"tickets/T-{n}-other.md", TICKET.replace("T-7", f"T-{n}"))
+    git(desk.root, "add", "-A")
+    listed: list[str] = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listed.append(str(path)) or real(path))
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
     assert len(listed) == 1
+    # Edits and moves change the folder (a write renames a temporary file over the ticket)...
+    assert desk.run("move", "T-7", "in-progress").exit_code == 0
+    desk.write("tickets/T-9-new.md", TICKET.replace("T-7", "T-9"))
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
-    assert len(listed) == 1  # the kept listing
-    # A second file with the same ID, the folder's mtime then set back: its ctime still moved.
+    assert len(listed) == 1  # ... but T-7 is known and still there
+    # A second T-7 that git brings in changes the index: the folder is read again.
     desk.write("tickets/T-7-again.md", TICKET)
-    os.utime(folder, (old, old))
+    git(desk.root, "add", "tickets/T-7-again.md")
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-again.md", "tickets/T-7-printer.md"]
     assert len(listed) == 2
     assert desk.run("show", "T-7").exit_code == 1  # and locate refuses the collision
+    # A known file that is gone (renamed, removed) is looked for again.
+    os.remove(desk.root / "tickets/T-7-again.md")
+    git(desk.root, "add", "-A")
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
+    (desk.root / "tickets/T-7-printer.md").rename(desk.root / "tickets/T-7-renamed.md")
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-renamed.md"]
+    assert len(listed) == 5  # show, the index changed, the known file gone: each listed once
+    # A duplicate copied by hand (the index untouched) is what validate is for.
+    desk.write("tickets/T-7-copy.md", TICKET)
+    result = desk.run("validate")
+    assert result.exit_code == 1
+    assert "tickets/T-7-copy.md:2: id: T-7 is also used by tickets/T-7-renamed.md" in result.output

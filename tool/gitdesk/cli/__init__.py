@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -89,3 +90,30 @@ def main(ctx: click.Context, directory: str | None) -> None:
         except OSError as err:
             raise click.BadParameter(f"cannot enter {directory}: {err.strerror}", param_hint="-C") from None
     ctx.obj = Context()
+
+
+def run() -> None:
+    """The `gitdesk` console script (and `python -m gitdesk`): one command, then out at once.
+
+    After a bulk command, hundreds of thousands of objects are alive; the
+    interpreter's clean-up would free them one by one and walk them once more
+    for cycles (about 8% of a warm `sla --json` at 10k tickets). Nothing needs
+    that clean-up: output is flushed here, locks go with the process and
+    nothing registers exit handlers. So bulk commands leave the cycle collector
+    paused (see context.bulk) and the process ends with os._exit.
+    """
+    from gitdesk.cli import context
+
+    context.ONE_SHOT = True
+    try:
+        main()
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)  # what the interpreter does with sys.exit("message")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # a closed pipe (`| head`) or stream
+            stream.flush()
+    os._exit(code or 0)

@@ -59,19 +59,25 @@ pass_ctx = click.make_pass_decorator(Context)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Set by the console script (gitdesk.cli.run), whose process ends right after one
+# command: bulk commands then leave the cycle collector off (see `bulk`).
+ONE_SHOT = False
+
 
 def bulk(command: F) -> F:
     """For commands that read every ticket: run with the cycle collector paused.
 
     They build hundreds of thousands of small acyclic objects; each collection
-    would walk all of them (see gitdesk.store.no_gc). A short-lived process.
+    would walk all of them (see gitdesk.store.no_gc). Turned back on, it would
+    walk them all at once; in the console script, where the process ends next,
+    it stays off.
     """
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         from gitdesk.store import no_gc
 
-        with no_gc():
+        with no_gc(resume=not ONE_SHOT):
             return command(*args, **kwargs)
 
     return cast(F, run)
