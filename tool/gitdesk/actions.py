@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import NamedTuple
 
 from gitdesk.config import Config
 from gitdesk.errors import NotFound, Refused, UsageError
 from gitdesk.ticket import LEVELS, Event, Kind, Ticket, format_time
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """Top-level fields to set and history events to append."""
 
-    changes: Mapping[str, object] = field(default_factory=dict)
+    changes: Mapping[str, object] = MappingProxyType({})
     events: tuple[Event, ...] = ()
 
 

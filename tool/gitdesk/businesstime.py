@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 ZERO = timedelta(0)
@@ -35,8 +35,7 @@ _SEARCH_DAYS = 3653 + 2  # ten years (and the day before and after), the limit o
 _CACHE_DAYS = 8192  # memoised dates per calendar before the memo is cleared
 
 
-@dataclass(frozen=True, slots=True)
-class _Day:
+class _Day(NamedTuple):
     """One local date in UTC: its window [start, end) and its working intervals inside it."""
 
     start: datetime
@@ -45,12 +44,14 @@ class _Day:
     total: timedelta
 
 
-@dataclass
 class _Prefix:
     """Running totals of whole days' working time from `anchor`: sums[i] = days before anchor+i."""
 
-    anchor: date | None = None
-    sums: list[timedelta] = field(default_factory=list)
+    __slots__ = ("anchor", "sums")
+
+    def __init__(self, anchor: date | None = None, sums: list[timedelta] | None = None) -> None:
+        self.anchor = anchor
+        self.sums = [] if sums is None else sums
 
     @property
     def stop(self) -> date | None:
@@ -71,40 +72,50 @@ class _Prefix:
         return self.sums[(stop - self.anchor).days] - self.sums[(first - self.anchor).days]
 
 
-@dataclass(frozen=True)
 class Calendar:
     """Working hours per weekday (0=Mon..6=Sun) in a time zone, minus closed local dates."""
 
-    name: str
-    tz: ZoneInfo
-    hours: Mapping[int, tuple[tuple[time, time], ...]]
-    closed: frozenset[date] = frozenset()
-    always_open: bool = False
-    # Offsets from local midnight per weekday, built from `hours` once.
-    _week: tuple[tuple[tuple[timedelta, timedelta], ...], ...] = field(init=False, repr=False, compare=False)
-    _memo: dict[date, _Day] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _sums: _Prefix = field(default_factory=lambda: _Prefix(), init=False, repr=False, compare=False)
+    __slots__ = ("_memo", "_sums", "_week", "always_open", "closed", "hours", "name", "tz")
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.tz, ZoneInfo):
-            raise ValueError(f"calendar {self.name!r}: tz must be a zoneinfo.ZoneInfo, e.g. ZoneInfo('UTC')")
-        if not isinstance(self.closed, frozenset):
-            object.__setattr__(self, "closed", frozenset(self.closed))
-        for day in self.closed:
+    def __init__(
+        self,
+        name: str,
+        tz: ZoneInfo,
+        hours: Mapping[int, tuple[tuple[time, time], ...]],
+        closed: frozenset[date] = frozenset(),
+        always_open: bool = False,
+    ) -> None:
+        if not isinstance(tz, ZoneInfo):
+            raise ValueError(f"calendar {name!r}: tz must be a zoneinfo.ZoneInfo, e.g. ZoneInfo('UTC')")
+        if not isinstance(closed, frozenset):
+            closed = frozenset(closed)
+        for day in closed:
             if isinstance(day, datetime) or not isinstance(day, date):
-                raise ValueError(f"calendar {self.name!r}: closed dates must be datetime.date, got {day!r}")
-        bad = [key for key in self.hours if key not in range(7)]
+                raise ValueError(f"calendar {name!r}: closed dates must be datetime.date, got {day!r}")
+        bad = [key for key in hours if key not in range(7)]
         if bad:
+            raise ValueError(f"calendar {name!r}: hours keys must be weekdays 0 (Mon) to 6 (Sun), got {bad}")
+        # Offsets from local midnight per weekday, built from `hours` once.
+        week = tuple(_offsets(name, wd, hours.get(wd, ())) for wd in range(7))
+        if not always_open and not any(week):
             raise ValueError(
-                f"calendar {self.name!r}: hours keys must be weekdays 0 (Mon) to 6 (Sun), got {bad}"
-            )
-        week = tuple(_offsets(self.name, wd, self.hours.get(wd, ())) for wd in range(7))
-        if not self.always_open and not any(week):
-            raise ValueError(
-                f"calendar {self.name!r} has no working hours; "
+                f"calendar {name!r} has no working hours; "
                 "give hours for at least one weekday or set always_open=True"
             )
-        object.__setattr__(self, "_week", week)
+        self.name = name
+        self.tz = tz
+        self.hours = hours
+        self.closed = closed
+        self.always_open = always_open
+        self._week = week
+        self._memo: dict[date, _Day] = {}
+        self._sums = _Prefix()
+
+    def __repr__(self) -> str:
+        return (
+            f"Calendar(name={self.name!r}, tz={self.tz!r}, hours={self.hours!r}, "
+            f"closed={self.closed!r}, always_open={self.always_open!r})"
+        )
 
     def working_day(self) -> timedelta:
         """The most common daily total of working hours (the longest on a tie); 24h if always open."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from gitdesk.errors import InvalidConfig, Loc, Problem
 from gitdesk.schema import describe
@@ -24,16 +25,14 @@ PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     handle: str
     name: str
     emails: tuple[str, ...] = ()
     github: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TicketType:
+class TicketType(NamedTuple):
     name: str
     label: str
     template: str
@@ -41,16 +40,14 @@ class TicketType:
     confidential: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Team:
+class Team(NamedTuple):
     name: str
     label: str
     members: tuple[str, ...] = ()
-    levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    levels: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """Send tickets matching type/priority/any tag to a team (and an assignee)."""
 
     team: str | None
@@ -67,28 +64,34 @@ class Route:
         )
 
 
-@dataclass(frozen=True)
-class Config:
-    """Everything `tickets/config.yml` says, with defaults filled in."""
+# The types a config without a `types` section has.
+_TYPES = MappingProxyType(
+    {
+        n: TicketType(n, n.replace("-", " ").capitalize(), f"{n}.md")
+        for n in ("incident", "service-request", "question")
+    }
+)
+
+
+class Config(NamedTuple):
+    """Everything `tickets/config.yml` says, with defaults filled in.
+
+    The defaults are shared by every Config, so they are read-only.
+    """
 
     id_prefix: str = "T"
-    people: Mapping[str, Person] = field(default_factory=dict)
-    workflow: Workflow = field(default_factory=default_workflow)
-    priorities: Mapping[str, str] = field(
-        default_factory=lambda: {"P1": "Critical", "P2": "High", "P3": "Normal", "P4": "Low"}
+    people: Mapping[str, Person] = MappingProxyType({})
+    workflow: Workflow = default_workflow()
+    priorities: Mapping[str, str] = MappingProxyType(
+        {"P1": "Critical", "P2": "High", "P3": "Normal", "P4": "Low"}
     )
-    types: Mapping[str, TicketType] = field(
-        default_factory=lambda: {
-            n: TicketType(n, n.replace("-", " ").capitalize(), f"{n}.md")
-            for n in ("incident", "service-request", "question")
-        }
-    )
-    teams: Mapping[str, Team] = field(default_factory=dict)
+    types: Mapping[str, TicketType] = _TYPES
+    teams: Mapping[str, Team] = MappingProxyType({})
     routing: tuple[Route, ...] = ()
-    sla: SlaSpec = field(default_factory=default_sla)
-    escalation: EscalationSpec = field(default_factory=EscalationSpec)
+    sla: SlaSpec = default_sla()
+    escalation: EscalationSpec = EscalationSpec()
     # Sections other features read (site); kept as plain data.
-    sections: Mapping[str, object] = field(default_factory=dict)
+    sections: Mapping[str, object] = MappingProxyType({})
 
     def route(self, type_: str, priority: str, tags: tuple[str, ...]) -> Route | None:
         for rule in self.routing:

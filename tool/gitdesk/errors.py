@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # A location inside a ticket or config file: a path of keys and list indexes,
 # e.g. ("history", 3, "at"). The front end turns it into a line number.
@@ -25,8 +25,7 @@ class Refused(GitdeskError):
     """An operation the workflow or the data does not allow; nothing changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with one file, found by parsing or validation."""
 
     path: str

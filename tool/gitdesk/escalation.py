@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from gitdesk.config import Config
 from gitdesk.sla import Clock, Sla
@@ -24,8 +24,7 @@ NOTE = "<!-- gitdesk:{what} ticket={id} level={level} -->"
 LEVEL_LABEL = "level:"
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
+class Issue(NamedTuple):
     """An open GitHub issue as listed."""
 
     number: int
@@ -45,8 +44,7 @@ class Issue:
         return found.group(2) if found else "L1"
 
 
-@dataclass(frozen=True, slots=True)
-class Want:
+class Want(NamedTuple):
     """The open issue a ticket should have."""
 
     ticket_id: str
@@ -64,8 +62,7 @@ class Step(StrEnum):
     CLOSE = "close"
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     step: Step
     ticket_id: str
     number: int | None = None
@@ -73,8 +70,7 @@ class Action:
     comment: str | None = None
 
 
-@dataclass(frozen=True)
-class Links:
+class Links(NamedTuple):
     """Where a ticket's page and file live (for the issue body)."""
 
     site: str | None = None

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -144,8 +143,7 @@ def _load(front: str) -> object:
         loader.dispose()
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(NamedTuple):
     """A ticket file split at its fences: front matter text and the body."""
 
     front: str

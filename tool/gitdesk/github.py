@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gitdesk.errors import GitdeskError
@@ -30,16 +29,31 @@ class Uncertain(GitdeskError):
     """A write failed in a way that does not say whether GitHub performed it."""
 
 
-@dataclass
 class Settings:
-    token: str
-    repository: str
-    api_url: str = "https://api.github.com"
-    server_url: str = "https://github.com"
-    timeout: float = 15.0
-    max_wait: float = 120.0  # the longest rate-limit wait before giving up for this run
-    read_attempts: int = 4
-    sleep: Callable[[float], None] | None = field(default=None, repr=False)  # None: time.sleep
+    """Which repository, where its API is, and how long to wait for it."""
+
+    __slots__ = ("api_url", "max_wait", "read_attempts", "repository",
+                 "server_url", "sleep", "timeout", "token")  # fmt: skip
+
+    def __init__(
+        self,
+        token: str,
+        repository: str,
+        api_url: str = "https://api.github.com",
+        server_url: str = "https://github.com",
+        timeout: float = 15.0,
+        max_wait: float = 120.0,  # the longest rate-limit wait before giving up for this run
+        read_attempts: int = 4,
+        sleep: Callable[[float], None] | None = None,  # None: time.sleep
+    ) -> None:
+        self.token = token
+        self.repository = repository
+        self.api_url = api_url
+        self.server_url = server_url
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.read_attempts = read_attempts
+        self.sleep = sleep
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

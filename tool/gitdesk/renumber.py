@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from gitdesk import git, store
 from gitdesk.errors import GitdeskError, UsageError
@@ -14,13 +13,19 @@ from gitdesk.ticket import ID_RE
 from gitdesk.tracker import Tracker, max_number
 
 
-@dataclass
 class Renumbered:
-    old_id: str
-    new_id: str
-    old_path: str
-    new_path: str
-    updated: list[str] = field(default_factory=list)
+    """What a renumbering did: the old and new ID and path, and the files whose references changed."""
+
+    __slots__ = ("new_id", "new_path", "old_id", "old_path", "updated")
+
+    def __init__(
+        self, old_id: str, new_id: str, old_path: str, new_path: str, updated: list[str] | None = None
+    ) -> None:
+        self.old_id = old_id
+        self.new_id = new_id
+        self.old_path = old_path
+        self.new_path = new_path
+        self.updated = [] if updated is None else updated
 
 
 def pick(tracker: Tracker, target: str, base: str | None) -> str:

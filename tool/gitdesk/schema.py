@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from sys import intern
 from typing import Any
@@ -44,12 +43,14 @@ def describe(value: object) -> str:
     return f"'{value}'"
 
 
-@dataclass
 class _Reader:
     """Reads typed fields out of a mapping, noting every problem."""
 
-    data: Mapping[str, object]
-    problems: list[tuple[Loc, str]] = field(default_factory=list)
+    __slots__ = ("data", "problems")
+
+    def __init__(self, data: Mapping[str, object], problems: list[tuple[Loc, str]] | None = None) -> None:
+        self.data = data
+        self.problems = [] if problems is None else problems
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.data.get(key)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, time, timedelta
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gitdesk.businesstime import parse_duration
@@ -33,20 +33,18 @@ class Checker(Protocol):
     def text(self, value: object, loc: Loc, default: str = "") -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarSpec:
+class CalendarSpec(NamedTuple):
     """Working hours per weekday (0 = Monday) in a zone, holidays to look up, extra closed dates."""
 
     name: str
     timezone: str
-    hours: Mapping[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    hours: Mapping[int, tuple[tuple[time, time], ...]] = MappingProxyType({})
     holidays: tuple[str, str | None] | None = None
     closed: tuple[date, ...] = ()
     always_open: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
     """SLA targets for the tickets it matches (None matches anything)."""
 
     name: str
@@ -66,8 +64,7 @@ class Policy:
         )
 
 
-@dataclass(frozen=True)
-class SlaSpec:
+class SlaSpec(NamedTuple):
     calendars: Mapping[str, CalendarSpec]
     policies: tuple[Policy, ...]
 
@@ -78,12 +75,11 @@ class SlaSpec:
         return self.policies[-1]
 
 
-@dataclass(frozen=True)
-class EscalationSpec:
+class EscalationSpec(NamedTuple):
     """Which SLA states raise the level, whom to tell at each level, issue labels, auto-close."""
 
-    raise_on: Mapping[str, str] = field(default_factory=lambda: {"warning": "L2", "breached": "L3"})
-    notify: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    raise_on: Mapping[str, str] = MappingProxyType({"warning": "L2", "breached": "L3"})
+    notify: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType({})
     labels: tuple[str, ...] = ("escalation",)
     autoclose_after: timedelta = timedelta(days=5)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitdesk.errors import Loc
 from gitdesk.frontmatter import KEY_ORDER, Document, canonical, entry, load
@@ -21,8 +21,7 @@ _KEY_LINE = re.compile(r"""^(?:'((?:[^']|'')*)'|"([^"\\]*)"|([^\s#'"\-?:,\[\]{}]
 _ITEM_LINE = re.compile(r"^( *)- ")
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """Lines [start, end) of the front matter that hold one key (trailing blanks excluded)."""
 
     key: str

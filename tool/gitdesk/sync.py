@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from gitdesk.escalation import Action, Issue, Links, Step, announced, labels, plan, reasons, wanted
@@ -13,11 +12,15 @@ from gitdesk.tracker import Tracker
 ATTEMPTS = 3
 
 
-@dataclass
 class Outcome:
-    actions: list[Action]
-    issues_seen: int
-    done: list[str] = field(default_factory=list)
+    """The planned actions, how many open issues were seen, and the actions done."""
+
+    __slots__ = ("actions", "done", "issues_seen")
+
+    def __init__(self, actions: list[Action], issues_seen: int, done: list[str] | None = None) -> None:
+        self.actions = actions
+        self.issues_seen = issues_seen
+        self.done = [] if done is None else done
 
 
 def compute(tracker: Tracker, now: datetime, issues: list[Issue], links: Links) -> list[Action]:

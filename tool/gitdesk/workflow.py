@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CATEGORIES = ("open", "paused", "done")
 
 
-@dataclass(frozen=True, slots=True)
-class Approval:
+class Approval(NamedTuple):
     """A transition that a pull request may only make with a review from `reviewers`.
 
     `from_` or `to` left as None matches any status.
@@ -23,8 +22,7 @@ class Approval:
         return (self.from_ in (None, old)) and (self.to in (None, new))
 
 
-@dataclass(frozen=True)
-class Workflow:
+class Workflow(NamedTuple):
     """Statuses (name -> category), the initial status and the allowed moves."""
 
     statuses: Mapping[str, str]
