@@ -10,7 +10,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -37,12 +37,17 @@ CACHE_TAG = f"{__version__}/7"
 
 
 class Loaded(NamedTuple):
-    """One ticket file as read: the ticket (None if unusable), its problems and its cache key."""
+    """One ticket file as read: the ticket (None if unusable), its problems and its cache key.
+
+    `extra` is what a shelf keeps beside the ticket, if anything (the SLA shelf
+    keeps the ticket's plan: see Tracker.sla).
+    """
 
     path: str
     ticket: Ticket | None
     problems: tuple[Problem, ...] = ()
     key: Key | None = None
+    extra: object = None
 
 
 def read_text(path: Path, rel: str) -> str:
@@ -108,19 +113,19 @@ def load_file(root: Path, rel: str) -> Loaded:
     return parse(rel, text)[0]
 
 
-def _entries(root: Path, wanted: Callable[[str], bool]) -> Iterator[os.DirEntry[str]]:
-    """Ticket files under tickets/ (not templates/ or hidden folders) whose names pass `wanted`."""
-    stack = [os.path.join(root, TICKETS)]
+def _entries(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Ticket files under tickets/ (not templates/ or hidden folders), with their paths from root."""
+    stack = [(os.path.join(root, TICKETS), f"{TICKETS}/")]
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
                 if name.endswith(".md"):
-                    if wanted(name) and entry.is_file(follow_symlinks=False):
-                        yield entry
+                    if entry.is_file(follow_symlinks=False):
+                        yield prefix + name, entry
                 elif _may_hold_tickets(name) and entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
+                    stack.append((entry.path, f"{prefix}{name}/"))
 
 
 def _may_hold_tickets(name: str) -> bool:
@@ -128,13 +133,9 @@ def _may_hold_tickets(name: str) -> bool:
     return name[:1] != "." and name not in SKIP_DIRS
 
 
-def _rel(root: Path, entry: os.DirEntry[str]) -> str:
-    return entry.path[len(str(root)) + 1 :].replace(os.sep, "/")
-
-
 def names(root: Path) -> list[str]:
     """Ticket file paths only, sorted: no stat, for lookups by ID and ID allocation."""
-    return sorted(_rel(root, e) for e in _entries(root, _any))
+    return sorted(rel for rel, _ in _entries(root))
 
 
 def find_by_id(root: Path, ticket_id: str) -> list[str]:
@@ -247,13 +248,9 @@ def _key(st: os.stat_result) -> Key:
 
 def stat_all(root: Path) -> list[tuple[str, Key]]:
     """Every ticket file with its cache key, sorted by path (one stat per file)."""
-    found = [(_rel(root, entry), _key(entry.stat(follow_symlinks=False))) for entry in _entries(root, _any)]
+    found = [(rel, _key(entry.stat(follow_symlinks=False))) for rel, entry in _entries(root)]
     found.sort()
     return found
-
-
-def _any(_: str) -> bool:
-    return True
 
 
 class Shelf:
@@ -380,63 +377,68 @@ def _time(moment: datetime | None) -> int | None:
     return None if moment is None else micros(moment)
 
 
-def _moment(us: int | None) -> datetime | None:
-    return None if us is None else moment_of(us)
-
-
 def pack(loaded: Loaded) -> tuple[object, ...]:
     """A light Loaded (no history) as plain values: the ticket's fields in order, with its
-    times as microseconds since the epoch."""
+    times as microseconds since the epoch, its problems, and its `extra` if it has one
+    (which must be plain values too)."""
     t = loaded.ticket
     problems = tuple((p.path, p.message, p.loc, p.line, p.severity) for p in loaded.problems)
+    tail = () if loaded.extra is None else (loaded.extra,)
     if t is None:
-        return (None, problems)
+        return (None, problems, *tail)
     fields = list(t)
     fields[_CREATED], fields[_HISTORY], fields[_UPDATED] = _time(t.created), (), _time(t.updated)
-    return (tuple(fields), problems)
+    return (tuple(fields), problems, *tail)
 
 
 def unpack(rel: str, key: Key, value: object) -> Loaded:
-    fields, problems = cast(Any, value)
+    packed = cast(tuple[Any, ...], value)
+    fields, problems = packed[0], packed[1]
     ticket = None
     if fields is not None:
         fields = list(fields)
-        fields[_CREATED], fields[_UPDATED] = _moment(fields[_CREATED]), _moment(fields[_UPDATED])
+        created, updated = fields[_CREATED], fields[_UPDATED]  # whole seconds, nearly always
+        if created is not None:
+            fields[_CREATED] = _at(created // _S, UTC) if not created % _S else moment_of(created)
+        if updated is not None:
+            fields[_UPDATED] = _at(updated // _S, UTC) if not updated % _S else moment_of(updated)
         ticket = _new(Ticket, fields)
     found = tuple(Problem(*p) for p in problems) if problems else ()
-    return _new(Loaded, (rel, ticket, found, key))  # type: ignore[no-any-return]
+    extra = packed[2] if len(packed) > 2 else None
+    return _new(Loaded, (rel, ticket, found, key, extra))  # type: ignore[no-any-return]
 
 
 _new: Any = tuple.__new__  # builds a NamedTuple in C, without its Python __new__
+_at, _S = datetime.fromtimestamp, 1_000_000  # moment_of, inlined for whole seconds
 
 
 def load_all(
     root: Path,
+    cache: Shelf,
     prepare: Callable[[Loaded], Loaded] = lambda loaded: loaded,
-    tag: str = "",
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Loaded]:
-    """Every ticket under root, parsed and passed through `prepare`, or served from the cache.
+    """Every ticket under root, parsed and passed through `prepare`, or served from `cache`.
 
     `prepare` runs once per parsed file and must return a light Loaded (no
-    history: the cache does not hold histories); `tag` names everything
-    `prepare` depends on, so a cache written under another tag is not used.
+    history: the cache does not hold histories); the cache's tag must name
+    everything `prepare` depends on. The cache gets the files parsed; saving
+    it (`cache.save(paths)`, to drop files that are gone) is the caller's.
     """
     with no_gc():
-        cache = shelf(root, "tickets.v5", tag)
         files = stat_all(root)
         out = []
+        kept = cache.entries.get  # Shelf.get, inlined: this loop runs once per ticket
         for n, (rel, key) in enumerate(files, 1):
-            hit = cache.get(rel, key)
-            if hit is not None:
-                loaded = unpack(rel, key, hit)
+            hit = kept(rel)
+            if hit is not None and hit[0] == key:
+                loaded = unpack(rel, key, hit[1])
             else:
                 loaded = prepare(load_file(root, rel))._replace(key=key)
                 cache.put(rel, key, pack(loaded))
             out.append(loaded)
             if progress and n % 1000 == 0:
                 progress(n, len(files))
-        cache.save({rel for rel, _ in files})
     return out
 
 

@@ -25,7 +25,7 @@ class Outcome:
 
 def compute(tracker: Tracker, now: datetime, issues: list[Issue], links: Links) -> list[Action]:
     """The plan: open tickets' SLA clocks against the open escalation issues."""
-    tickets = tracker.tickets(history=True)
+    tickets = tracker.tickets(for_sla=True)
     config = tracker.config
     open_tickets = [t for t in tickets if config.workflow.is_open(t.status)]
     wants = wanted(tracker.sla(open_tickets, now), config, links)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from gitdesk import store
 from gitdesk.config import Config, parse_config
@@ -103,23 +103,37 @@ class Tracker:
         return f"{len(raw)}-{zlib.crc32(raw):08x}-{zlib.adler32(raw):08x}"
 
     def load_all(
-        self, progress: Callable[[int, int], None] | None = None, history: bool = False
+        self, progress: Callable[[int, int], None] | None = None, for_sla: bool = False
     ) -> list[store.Loaded]:
         """Every ticket file: checked on its own, kept light (see `_prepare`), cached.
 
-        With `history`, what the histories of the files parsed in this run say
-        about their SLA clocks is kept aside for `sla` (see gitdesk.sla.Timeline;
-        cached tickets have no history, and `sla` keeps their plans).
+        `for_sla` reads from (and keeps in) the SLA shelf instead, which holds
+        each ticket beside its plan (see `sla`), so that `sla` reads one file;
+        what the histories of the files parsed in this run say about their
+        clocks is kept aside for it (see gitdesk.sla.Timeline).
         """
-        self._timelines = {} if history else None
-        found = store.load_all(self.root, self._prepare, self.digest, progress)
+        self._timelines = {} if for_sla else None
+        cache = self._sla_shelf() if for_sla else store.shelf(self.root, "tickets.v5", self.digest)
+        found = store.load_all(self.root, cache, self._prepare, progress)
         self.loaded = {x.path: x for x in found}
+        if for_sla:
+            self._sla_cache = cache  # saved by `sla`, with the plans it makes
+        else:
+            cache.save(self.loaded)
         return found
 
     # Filled by load_all: the files by path (with their cache keys), and the SLA
     # timelines of the files parsed in that run, when asked.
     loaded: dict[str, store.Loaded] = field(default_factory=dict, init=False, repr=False)
     _timelines: dict[str, Timeline] | None = field(default=None, init=False, repr=False)
+    _sla_cache: store.Shelf | None = field(default=None, init=False, repr=False)
+
+    def _sla_shelf(self) -> store.Shelf:
+        """Light tickets with their SLA plans. Plans depend on the config, on the
+        holidays package (see calendars.stamp) and on the plan format."""
+        from gitdesk import calendars, sla
+
+        return store.shelf(self.root, "sla.v2", f"{self.digest}/{calendars.stamp()}/{sla.FORMAT}")
 
     def _prepare(self, loaded: store.Loaded) -> store.Loaded:
         """Check a freshly parsed ticket, then keep the light form bulk reads need.
@@ -142,9 +156,9 @@ class Tracker:
         light = t._replace(body="", present=frozenset(), history=())
         return store.Loaded(loaded.path, light, problems)
 
-    def tickets(self, history: bool = False) -> list[Ticket]:
-        """Every readable ticket, light: no body, no history (see `load_all` for `history`)."""
-        return [x.ticket for x in self.load_all(history=history) if x.ticket is not None]
+    def tickets(self, for_sla: bool = False) -> list[Ticket]:
+        """Every readable ticket, light: no body, no history (see `load_all` for `for_sla`)."""
+        return [x.ticket for x in self.load_all(for_sla=for_sla) if x.ticket is not None]
 
     def views(self, tickets: Iterable[Ticket]) -> list[str]:
         """Each ticket's compact JSON (`ticket.to_json`), as `list --json` prints it.
@@ -202,9 +216,9 @@ class Tracker:
     def sla(self, tickets: Iterable[Ticket], now: datetime) -> list[Sla]:
         """SLA clocks of tickets that exist at `now`, most urgent first.
 
-        Each ticket's plan (see gitdesk.sla.Plan) is cached beside the parsed
-        tickets, under the same file key; only a ticket without one (new,
-        changed, or with history after `now`) is read whole.
+        Each ticket's plan (see gitdesk.sla.Plan) is kept in the SLA shelf beside
+        the ticket, under its file's key (see `load_all(for_sla=True)`); only a
+        ticket without one (new, changed, or with history after `now`) is read whole.
         """
         with store.no_gc():  # many small acyclic objects: see store.no_gc
             return self._sla(tickets, now)
@@ -223,22 +237,24 @@ class Tracker:
         for name in known.keys() - holidays.entries.keys():
             holidays.put(name, store.NO_FILE, known[name])
         holidays.save()
-        plans = store.shelf(self.root, "sla.v1", f"{self.digest}/{stamp}/{sla.FORMAT}")
-        raise_on, at = config.escalation.raise_on, micros(now)
+        cache = self._sla_cache if self._sla_cache is not None else self._sla_shelf()
+        raise_on, at, measure, unpack = config.escalation.raise_on, micros(now), sla.measure, sla.unpack
         marks: sla.Marks = {}  # business time from each new year to now, per calendar
         out, missing = [], []
+        loaded = self.loaded.get
         for t in chosen:
-            key = self._key(t)
-            hit = plans.get(t.path, key) if key is not None else None
-            if isinstance(hit, tuple):
-                found, texts = sla.unpack(hit[0]), hit[1]
-                if found.since <= at and found.calendar in cals:
-                    out.append(sla.measure(t, found, cals[found.calendar], raise_on, now, marks, texts))
+            found = loaded(t.path)
+            kept = found.extra if found is not None and found.ticket is t else None
+            if kept is not None:
+                packed, texts = cast(tuple[object, tuple[str, ...]], kept)
+                made = unpack(packed)
+                if made.since <= at and made.calendar in cals:
+                    out.append(measure(t, made, cals[made.calendar], raise_on, now, marks, texts))
                     continue
             missing.append(t)
-        kept = self._timelines or {}
+        lines = self._timelines or {}
         for t in missing:
-            line, keep = kept.pop(t.path, None), True
+            line, keep = lines.pop(t.path, None), True
             if line is None or line.since > now:  # not parsed in this run, or events after now
                 whole = self.full([t])[0]
                 line = sla.timeline(whole, config.workflow, upto=now)
@@ -247,11 +263,11 @@ class Tracker:
             cal = cals[policy.calendar]
             made = sla.plan_from(line, policy, cal)
             texts = sla.texts(t, made)
-            key = self._key(t)
-            if key is not None and keep:
-                plans.put(t.path, key, (sla.pack(made), texts))
-            out.append(sla.measure(t, made, cal, raise_on, now, marks, texts))
-        plans.save(set(self.loaded) if self.loaded else None)
+            found = self.loaded.get(t.path)
+            if keep and found is not None and found.ticket is t and found.key is not None:
+                cache.put(t.path, found.key, store.pack(found._replace(extra=(sla.pack(made), texts))))
+            out.append(measure(t, made, cal, raise_on, now, marks, texts))
+        cache.save(self.loaded if self.loaded else None)
         out.sort(key=Sla.urgency)
         return out
 

@@ -135,7 +135,7 @@ def test_warm_sla_reads_no_ticket_file_and_an_edit_is_never_missed(
     make(desk, "Printer", "P3", "2026-11-20T03:00:00Z")
     age(*(desk.root / "tickets").glob("T-*.md"))
     first = desk.ok("sla", "--json").stdout
-    assert (desk.root / ".git/gitdesk/sla.v1").is_file() and (
+    assert (desk.root / ".git/gitdesk/sla.v2").is_file() and (
         desk.root / ".git/gitdesk/holidays.v1"
     ).is_file()
     reads: list[str] = []
@@ -179,7 +179,7 @@ def test_compact_json_is_exactly_what_json_dumps_gives(desk: Desk) -> None:
     for extra in ([], ["--all"]):
         printed = desk.ok("sla", "--json", *extra).stdout
         tracker = Tracker(desk.root)
-        tickets = tracker.tickets(history=True)
+        tickets = tracker.tickets(for_sla=True)
         chosen = tickets if extra else [t for t in tickets if tracker.config.workflow.is_open(t.status)]
         report = tracker.sla(chosen, datetime.fromisoformat("2026-11-20T06:00:00+00:00"))
         expected = json.dumps([as_dict(s) for s in report], ensure_ascii=False, separators=(",", ":"))

@@ -56,7 +56,7 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
     from gitdesk.sla import as_dict, to_json
 
     tracker = ctx.tracker
-    chosen = select(tracker.tickets(history=True), tracker.config, make_filter(filters))
+    chosen = select(tracker.tickets(for_sla=True), tracker.config, make_filter(filters))
     report = tracker.sla(chosen, ctx.now)
     if json_out and not sys.stdout.isatty():  # compact, each row written directly (see sla.to_json)
         write_array(to_json(s) for s in report)
