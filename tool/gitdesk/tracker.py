@@ -182,8 +182,13 @@ class Tracker:
 
     def _key(self, ticket: Ticket) -> store.Key | None:
         """The cache key of the file this very ticket was loaded from (None for a copy)."""
+        found = self._loaded(ticket)
+        return found.key if found is not None else None
+
+    def _loaded(self, ticket: Ticket) -> store.Loaded | None:
+        """How this very ticket was loaded by `load_all` (None for a copy or another ticket)."""
         found = self.loaded.get(ticket.path)
-        return found.key if found is not None and found.ticket is ticket else None
+        return found if found is not None and found.ticket is ticket else None
 
     def full(self, tickets: Iterable[Ticket]) -> list[Ticket]:
         """The same tickets read whole again from their files (body and history)."""
@@ -241,10 +246,10 @@ class Tracker:
         raise_on, at, measure, unpack = config.escalation.raise_on, micros(now), sla.measure, sla.unpack
         marks: sla.Marks = {}  # business time from each new year to now, per calendar
         out, missing = [], []
-        loaded = self.loaded.get
+        loaded = self._loaded
         for t in chosen:
-            found = loaded(t.path)
-            kept = found.extra if found is not None and found.ticket is t else None
+            found = loaded(t)
+            kept = found.extra if found is not None else None
             if kept is not None:
                 packed, texts = cast(tuple[object, tuple[str, ...]], kept)
                 made = unpack(packed)
@@ -263,8 +268,8 @@ class Tracker:
             cal = cals[policy.calendar]
             made = sla.plan_from(line, policy, cal)
             texts = sla.texts(t, made)
-            found = self.loaded.get(t.path)
-            if keep and found is not None and found.ticket is t and found.key is not None:
+            found = loaded(t)
+            if keep and found is not None and found.key is not None:
                 cache.put(t.path, found.key, store.pack(found._replace(extra=(sla.pack(made), texts))))
             out.append(measure(t, made, cal, raise_on, now, marks, texts))
         cache.save(self.loaded if self.loaded else None)
