@@ -142,34 +142,86 @@ def find_by_id(root: Path, ticket_id: str) -> list[str]:
     """Paths of files named `<ID>-*.md` or `<ID>.md`, from names alone (no parsing).
 
     A path found alone is remembered by its ID and trusted while the file is
-    still there and git's index is unchanged. So a folder changed by an edit,
-    a `move` or a new ticket is not listed again to find a known ticket (at
-    100k tickets in one folder, listing it was most of a `gitdesk move`). A
-    duplicate ID that git brings in (merge, pull, checkout, add) changes the
-    index and is found; one made by copying a file by hand is left to
-    `gitdesk validate`, which reads every name.
+    still there and git's index tracks no other file with that ID. So a folder
+    changed by an edit, a `move`, a new ticket or a commit is not listed again
+    to find a known ticket (at 100k tickets in one folder, listing it was most
+    of a `gitdesk move`). A duplicate ID that git brings in (merge, pull,
+    checkout, add) is in the index and is found; one made by copying a file by
+    hand is left to `gitdesk validate`, which reads every name.
     """
-    known = shelf(root, "ids.v1", _index_tag(root))
+    known = shelf(root, "ids.v2", "")
     hint = known.get(ticket_id, NO_FILE)
-    if isinstance(hint, str) and _is_ticket_file(os.path.join(root, hint)):
-        return [hint]
+    index = _index_key(root)
+    if isinstance(hint, tuple) and _is_ticket_file(os.path.join(root, hint[0])):
+        path, checked = hint  # checked: the index's key when it last tracked no other file
+        if checked == index:
+            return [path]
+        if _tracks_only(root, ticket_id, path):
+            _remember(known, ticket_id, path, index)
+            return [path]
     found = _listed(root, ticket_id)
-    if len(found) == 1 and known.path is not None:
-        known.entries.pop(ticket_id, None)  # re-put last: the oldest go first
-        known.put(ticket_id, NO_FILE, found[0])
-        known.save(list(known.entries)[-IDS_KEPT:])
+    if len(found) == 1:
+        _remember(known, ticket_id, found[0], index)
     return found
 
 
 IDS_KEPT = 1024  # ticket IDs whose path find_by_id remembers
 
 
-def _index_tag(root: Path) -> str:
-    """Names the state of git's index (a git operation rewrites it, under a new inode)."""
+def _remember(known: Shelf, ticket_id: str, path: str, index: str) -> None:
+    if known.path is None:
+        return
+    known.entries.pop(ticket_id, None)  # re-put last: the oldest go first
+    known.put(ticket_id, NO_FILE, (path, index))
+    known.save(list(known.entries)[-IDS_KEPT:])
+
+
+def _index_key(root: Path) -> str:
+    """Names the state of git's index (git rewrites it whole, under a new inode)."""
     try:
         return "-".join(map(str, _key(os.stat(os.path.join(root, ".git", "index")))))
     except OSError:
-        return "no-index"
+        return "none"
+
+
+def _tracks_only(root: Path, ticket_id: str, path: str) -> bool:
+    """Whether git's index tracks no file named for `ticket_id` other than `path`.
+
+    The index of a plain repository (format 2 or 3) holds every tracked path
+    whole, each ended by a NUL byte, so counting byte strings answers it: every
+    `/<ID>-` or `/<ID>.md` in it must be part of `path` (a path elsewhere with
+    that ID, or a folder so named, only makes this say no). Reading and
+    counting took 15-30 ms at 100k tickets, listing the folder 70-100 ms. Other
+    formats (4 compresses paths; a split index keeps most of them elsewhere)
+    say no.
+    """
+    git = os.path.join(root, ".git")
+    try:
+        fd = os.open(os.path.join(git, "index"), os.O_RDONLY)
+    except FileNotFoundError:
+        return True  # git tracks nothing yet
+    except OSError:
+        return False
+    try:
+        data = os.read(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+    if data[:4] != b"DIRC" or data[4:8] not in (b"\0\0\0\2", b"\0\0\0\3"):
+        return False
+    if any(name.startswith("sharedindex.") for name in os.listdir(git)):
+        return False
+    name = ticket_id.encode()
+    hits = data.count(b"/" + name + b"-") + data.count(b"/" + name + b".md\0")
+    if hits == 0:
+        return True
+    # `path` itself, as an entry's whole name: after the two bytes of flags that end
+    # in its length (not the tail of a longer path like tickets/sub/<path>).
+    whole, size, own = path.encode() + b"\0", min(len(path.encode()), 0xFFF), 0
+    at = data.find(whole)
+    while at >= 2:
+        own += int.from_bytes(data[at - 2 : at], "big") & 0xFFF == size
+        at = data.find(whole, at + 1)
+    return hits == own
 
 
 def _is_ticket_file(path: str) -> bool:

@@ -266,37 +266,63 @@ def test_a_kept_folder_listing_serves_only_an_unchanged_folder(
     assert len(listed) == 2
 
 
-def test_a_ticket_found_alone_is_not_listed_again_until_it_goes_or_git_changes_the_index(
+def test_a_ticket_found_alone_is_not_listed_again_while_git_tracks_no_other_file_with_its_id(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     desk.write("tickets/T-7-printer.md", TICKET)
     for n in range(1, 7):
         desk.write(f"tickets/T-{n}-other.md", TICKET.replace("T-7", f"T-{n}"))
+    desk.write("tickets/sub/T-70-near.md", TICKET.replace("T-7", "T-70"))  # a name T-7 must not match
     git(desk.root, "add", "-A")
-    listed: list[str] = []
+    listed: list[object] = []
     real = os.listdir
-    monkeypatch.setattr(os, "listdir", lambda path: listed.append(str(path)) or real(path))
+
+    def counting(path: str) -> list[str]:  # listings of ticket folders (not of .git: a dozen names)
+        if not str(path).endswith(".git"):
+            listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "listdir", counting)
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
-    assert len(listed) == 1
-    # Edits and moves change the folder (a write renames a temporary file over the ticket)...
+    assert len(listed) == 2  # tickets/ and tickets/sub/
+    # Edits, moves, new tickets and commits change the folder or the index...
     assert desk.run("move", "T-7", "in-progress").exit_code == 0
     desk.write("tickets/T-9-new.md", TICKET.replace("T-7", "T-9"))
+    git(desk.root, "add", "-A")
+    git(desk.root, "commit", "-qm", "work")
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
-    assert len(listed) == 1  # ... but T-7 is known and still there
-    # A second T-7 that git brings in changes the index: the folder is read again.
-    desk.write("tickets/T-7-again.md", TICKET)
-    git(desk.root, "add", "tickets/T-7-again.md")
-    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-again.md", "tickets/T-7-printer.md"]
-    assert len(listed) == 2
+    assert len(listed) == 2  # ... but T-7 is known, still there, and the only T-7 git tracks
+    # A second T-7 that git brings in is in the index: the folders are read again.
+    desk.write("tickets/sub/T-7-again.md", TICKET)
+    git(desk.root, "add", "tickets/sub/T-7-again.md")
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md", "tickets/sub/T-7-again.md"]
+    assert len(listed) == 4
     assert desk.run("show", "T-7").exit_code == 1  # and locate refuses the collision
-    # A known file that is gone (renamed, removed) is looked for again.
-    os.remove(desk.root / "tickets/T-7-again.md")
+    # So is one in a folder whose path ends like the known file's.
+    os.remove(desk.root / "tickets/sub/T-7-again.md")
     git(desk.root, "add", "-A")
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
+    desk.write("tickets/sub/tickets/T-7-printer.md", TICKET)
+    git(desk.root, "add", "-A")
+    assert store.find_by_id(desk.root, "T-7") == [
+        "tickets/T-7-printer.md",
+        "tickets/sub/tickets/T-7-printer.md",
+    ]
+    os.remove(desk.root / "tickets/sub/tickets/T-7-printer.md")
+    git(desk.root, "add", "-A")
+    # A known file that is gone (renamed, removed) is looked for again.
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-printer.md"]
     (desk.root / "tickets/T-7-printer.md").rename(desk.root / "tickets/T-7-renamed.md")
+    before = len(listed)
     assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-renamed.md"]
-    assert len(listed) == 5  # show, the index changed, the known file gone: each listed once
-    # A duplicate copied by hand (the index untouched) is what validate is for.
+    assert len(listed) > before
+    # An index in a format whose paths cannot be counted (4 compresses them): listed again.
+    git(desk.root, "add", "-A")
+    git(desk.root, "update-index", "--index-version", "4")
+    before = len(listed)
+    assert store.find_by_id(desk.root, "T-7") == ["tickets/T-7-renamed.md"]
+    assert len(listed) > before
+    # A duplicate copied by hand (not in the index) is what validate is for.
     desk.write("tickets/T-7-copy.md", TICKET)
     result = desk.run("validate")
     assert result.exit_code == 1
