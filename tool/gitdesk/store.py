@@ -191,7 +191,7 @@ def _tracks_only(root: Path, ticket_id: str, path: str) -> bool:
     whole, each ended by a NUL byte, so counting byte strings answers it: every
     `/<ID>-` or `/<ID>.md` in it must be part of `path` (a path elsewhere with
     that ID, or a folder so named, only makes this say no). Reading and
-    counting took 15-30 ms at 100k tickets, listing the folder 70-100 ms. Other
+    counting took 17-37 ms at 100k tickets, listing the folder 70-100 ms. Other
     formats (4 compresses paths; a split index keeps most of them elsewhere)
     say no.
     """
