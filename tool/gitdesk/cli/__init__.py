@@ -97,10 +97,11 @@ def run() -> None:
 
     After a bulk command, hundreds of thousands of objects are alive; the
     interpreter's clean-up would free them one by one and walk them once more
-    for cycles (8-10% of a warm `sla --json` at 10k tickets, in two A/B runs). Nothing needs
-    that clean-up: output is flushed here, locks go with the process and
-    nothing registers exit handlers. So bulk commands leave the cycle collector
-    paused (see context.bulk) and the process ends with os._exit.
+    for cycles (8-10% of a warm `sla --json` at 10k tickets, in two A/B
+    runs). Nothing needs that clean-up: output is flushed here, locks go with
+    the process and nothing registers exit handlers. So bulk commands leave
+    the cycle collector paused (see context.bulk) and the process ends with
+    os._exit.
     """
     from gitdesk.cli import context
 
