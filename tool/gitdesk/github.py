@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from gitdesk.errors import GitdeskError
@@ -29,31 +30,18 @@ class Uncertain(GitdeskError):
     """A write failed in a way that does not say whether GitHub performed it."""
 
 
+@dataclass(frozen=True)
 class Settings:
-    """Which repository, where its API is, and how long to wait for it."""
+    """Which repository, where its API is, and how long to wait for it (the token is kept out of repr)."""
 
-    __slots__ = ("api_url", "max_wait", "read_attempts", "repository",
-                 "server_url", "sleep", "timeout", "token")  # fmt: skip
-
-    def __init__(
-        self,
-        token: str,
-        repository: str,
-        api_url: str = "https://api.github.com",
-        server_url: str = "https://github.com",
-        timeout: float = 15.0,
-        max_wait: float = 120.0,  # the longest rate-limit wait before giving up for this run
-        read_attempts: int = 4,
-        sleep: Callable[[float], None] | None = None,  # None: time.sleep
-    ) -> None:
-        self.token = token
-        self.repository = repository
-        self.api_url = api_url
-        self.server_url = server_url
-        self.timeout = timeout
-        self.max_wait = max_wait
-        self.read_attempts = read_attempts
-        self.sleep = sleep
+    token: str = field(repr=False)
+    repository: str
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    timeout: float = 15.0
+    max_wait: float = 120.0  # the longest rate-limit wait before giving up for this run
+    read_attempts: int = 4
+    sleep: Callable[[float], None] | None = field(default=None, repr=False)  # None: time.sleep
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

@@ -128,12 +128,19 @@ class Tracker:
     _timelines: dict[str, Timeline] | None = field(default=None, init=False, repr=False)
     _sla_cache: store.Shelf | None = field(default=None, init=False, repr=False)
 
+    @cached_property
+    def _holidays_stamp(self) -> str:
+        """Names the installed holidays package (see calendars.stamp): found once per run."""
+        from gitdesk import calendars
+
+        return calendars.stamp()
+
     def _sla_shelf(self) -> store.Shelf:
         """Light tickets with their SLA plans. Plans depend on the config, on the
-        holidays package (see calendars.stamp) and on the plan format."""
-        from gitdesk import calendars, sla
+        holidays package and on the plan format."""
+        from gitdesk import sla
 
-        return store.shelf(self.root, "sla.v2", f"{self.digest}/{calendars.stamp()}/{sla.FORMAT}")
+        return store.shelf(self.root, "sla.v2", f"{self.digest}/{self._holidays_stamp}/{sla.FORMAT}")
 
     def _prepare(self, loaded: store.Loaded) -> store.Loaded:
         """Check a freshly parsed ticket, then keep the light form bulk reads need.
@@ -235,8 +242,7 @@ class Tracker:
         config = self.config
         chosen = [t for t in tickets if t.created is not None and t.created <= now]
         years = {t.created.year for t in chosen if t.created} | {now.year, now.year + 1}
-        stamp = calendars.stamp()
-        holidays = store.shelf(self.root, "holidays.v1", stamp)
+        holidays = store.shelf(self.root, "holidays.v1", self._holidays_stamp)
         known = holidays.values()
         cals = calendars.build(config.sla.calendars, range(min(years) - 1, max(years) + 1), known)
         for name in known.keys() - holidays.entries.keys():

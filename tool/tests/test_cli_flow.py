@@ -266,6 +266,7 @@ def test_the_console_script_flushes_everything_and_keeps_exit_codes(desk: Desk) 
     for n in range(60):
         desk.new(title=f"Printer {n} jams with a long title " + "x" * 200)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "GITDESK_NOW": NOW}
+    env.pop("PYTHONUNBUFFERED", None)  # stdout to a pipe is then buffered, as for a user
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "gitdesk", "-C", str(desk.root), *args]

@@ -240,3 +240,20 @@ def test_bad_credentials(desk: Desk, gh: FakeGitHub) -> None:
     p1(desk, "Mail server down", 20)
     out = sync(desk, gh, NOW, code=1, token="wrong")
     assert "GitHub refused the request (401): Bad credentials" in out
+
+
+def test_settings_come_from_the_actions_environment_and_never_show_the_token() -> None:
+    from gitdesk.github import Settings
+
+    env = {
+        "GITHUB_TOKEN": "ghs_secret",
+        "GITHUB_REPOSITORY": "acme/desk",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.token, settings.repository, settings.api_url) == (
+        "ghs_secret",
+        "acme/desk",
+        "http://127.0.0.1:9",
+    )
+    assert "ghs_secret" not in repr(settings)
