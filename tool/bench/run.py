@@ -33,6 +33,9 @@ REPO = HERE.parents[1]
 OUT = HERE / "out"
 NOW = "2027-01-01T00:00:00Z"
 USER = "sari"
+# Settings this machine has that a user's shell does not: no byte code (every run would
+# recompile gitdesk) and unbuffered output. Commands run without them.
+USER_LESS = frozenset({"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"})
 HEAVY_AT = 50_000  # from this size on, whole-tracker commands run fewer times
 
 # The floor: what any tool must do to read every ticket's front matter with
@@ -125,11 +128,9 @@ class Bench:
         self.heavy_runs = max(1, min(runs, 3)) if size >= HEAVY_AT else runs
         self.gitdesk = gitdesk
         self.python = python
-        # Without GITDESK_ settings, and with byte code written and read as a user's Python does.
+        # Without GITDESK_ settings, and with byte code and buffered output as a user has them.
         self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("GITDESK_") and k != "PYTHONDONTWRITEBYTECODE"
+            k: v for k, v in os.environ.items() if not k.startswith("GITDESK_") and k not in USER_LESS
         }
         self.env.update(GITDESK_NOW=NOW, GITDESK_USER=USER)
         self.manifest = json.loads((root / ".git" / "gitdesk-bench.json").read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import FLOOR, NOW, USER  # noqa: E402
+from run import FLOOR, NOW, USER, USER_LESS  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -57,9 +57,7 @@ def main() -> None:
                             "--branches", "0", "--commits", "100", "--open-share", "1", "--force"],
                            check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         with tempfile.TemporaryDirectory() as cache:
-            env = {
-                k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
-            }  # byte code as users have it
+            env = {k: v for k, v in os.environ.items() if k not in USER_LESS}  # as users have it
             env.update(GITDESK_NOW=NOW, GITDESK_USER=USER, GITDESK_CACHE_DIR=cache)
             subprocess.run([gitdesk, "--version"], env=env, check=True, stdout=subprocess.DEVNULL)
             runs = args.runs if size < 50_000 else 1
