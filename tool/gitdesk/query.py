@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gitdesk.ticket import id_order
+
 if TYPE_CHECKING:
     from gitdesk.config import Config
     from gitdesk.ticket import Ticket
@@ -32,6 +34,8 @@ class Filter:
         object.__setattr__(self, "words", tuple((self.text or "").lower().split()))
 
     def matches(self, t: Ticket, config: Config) -> bool:
+        """Whether `t` passes. Reads no times: Tracker.sla_lines passes tickets whose
+        `created` and `updated` are still the cache's microseconds."""
         category = config.workflow.category(t.status)
         if not self.include_done and category == "done" and not (self.status or self.category):
             return False
@@ -53,8 +57,7 @@ class Filter:
 
 
 def _id_number(t: Ticket) -> tuple[str, int]:
-    prefix, _, number = t.id.rpartition("-")
-    return (prefix, int(number)) if number.isdigit() else (t.id, 0)
+    return id_order(t.id)
 
 
 def select(

@@ -179,6 +179,12 @@ def format_micros(us: int) -> str:
     return format_time(moment_of(us))
 
 
+def id_order(ticket_id: str) -> tuple[str, int]:
+    """Sort key of an ID: by prefix, then by number (T-9 before T-10)."""
+    prefix, _, number = ticket_id.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (ticket_id, 0)
+
+
 def slugify(title: str, limit: int = 48) -> str:
     """The file-name slug for a title: lower-case ASCII words joined by hyphens."""
     words = re.findall(r"[a-z0-9]+", title.lower())

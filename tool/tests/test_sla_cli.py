@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -190,3 +191,58 @@ def test_compact_json_is_exactly_what_json_dumps_gives(desk: Desk) -> None:
     assert '"state":"met"' in printed and '"state":"paused"' in printed and "🎉" in printed
     again = desk.ok("sla", "--json", "--all").stdout  # the clocks' fixed parts now from the cache
     assert again == printed
+
+
+def sample(desk: Desk) -> None:
+    """The bundled sample tickets, in the desk, old enough for the cache to keep them."""
+    from tests.conftest import REPO
+
+    for path in (REPO / "tickets").glob("T-*.md"):
+        desk.write(f"tickets/{path.name}", path.read_bytes())
+    age(*(desk.root / "tickets").glob("T-*.md"))
+
+
+def test_the_sample_tracker_shows_every_sla_state_at_its_documented_now(desk: Desk) -> None:
+    sample(desk)
+    rows = json.loads(desk.ok("sla", "--all", "--json", env={"GITDESK_NOW": "2026-11-20T06:00:00Z"}).stdout)
+    states = {r[clock]["state"] for r in rows for clock in ("first_response", "resolution")}
+    assert states == {"ok", "warning", "breached", "paused", "met", "missed"}
+    assert {r["level"] for r in rows} == {"L1", "L2", "L3"}
+
+
+def test_the_json_rows_made_from_the_cache_are_those_of_the_measured_tickets(desk: Desk) -> None:
+    """Tracker.sla_lines (what `sla --json` prints off a terminal) against `sla(select(...))` and
+    `to_json`: the same rows, order and worst states, cold and warm, at moments before, inside
+    and after the sample's histories (where a plan made later than `now` is not used), under
+    filters, and with a ticket changed since the cache was filled."""
+    from gitdesk.query import Filter, select
+    from gitdesk.sla import to_json
+    from gitdesk.tracker import Tracker
+
+    sample(desk)
+    moments = [datetime.fromisoformat(f"2026-11-{day:02}T{hour:02}:00:00+00:00") for day in (1, 16, 18, 20)
+               for hour in (0, 3, 7, 13)] + [datetime.fromisoformat("2027-03-01T00:00:00+00:00")]  # fmt: skip
+    filters = [Filter(include_done=False), Filter(), Filter(include_done=False, team=("it-helpdesk",)),
+               Filter(priority=("P1", "P2")), Filter(status=("waiting",)), Filter(text="vpn"),
+               Filter(category=("done",)), Filter(include_done=False, assignee=("none",))]  # fmt: skip
+
+    def compare() -> int:
+        rows = 0
+        for now in moments:
+            for where in filters:
+                lines = Tracker(desk.root).sla_lines(where, now)
+                tracker = Tracker(desk.root)
+                report = tracker.sla(select(tracker.tickets(for_sla=True), tracker.config, where), now)
+                assert [line.json for line in lines] == [to_json(s) for s in report], (now, where)
+                assert [(line.id, line.worst) for line in lines] == [(s.ticket.id, s.worst) for s in report]
+                rows += len(lines)
+        return rows
+
+    shutil.rmtree(desk.root / ".git/gitdesk", ignore_errors=True)
+    assert compare() > 500  # the first call read every file
+    assert compare() > 500  # from the cache
+    agus = {"GITDESK_USER": "agus"}
+    desk.ok("comment", "T-5", "Still looking", env={"GITDESK_NOW": "2026-11-19T03:00:00Z", **agus})
+    desk.ok("move", "T-9", "in-progress", env={"GITDESK_NOW": "2026-11-20T01:00:00Z", **agus})  # a reopen
+    (desk.root / "tickets/T-12-erp-access-for-new-sales-admin-rizky-starts-12.md").unlink()
+    compare()

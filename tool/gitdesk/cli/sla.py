@@ -53,19 +53,22 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
       gitdesk sla --json --fail-on breach      # in a scheduled job
     """
     from gitdesk.query import select
-    from gitdesk.sla import as_dict, to_json
+    from gitdesk.sla import as_dict
 
-    tracker = ctx.tracker
-    chosen = select(tracker.tickets(for_sla=True), tracker.config, make_filter(filters))
-    report = tracker.sla(chosen, ctx.now)
-    if json_out and not sys.stdout.isatty():  # compact, each row written directly (see sla.to_json)
-        write_array(to_json(s) for s in report)
-    elif json_out:
-        emit_json([as_dict(s) for s in report])
+    tracker, where = ctx.tracker, make_filter(filters)
+    if json_out and not sys.stdout.isatty():  # compact, straight from the cache (see Tracker.sla_lines)
+        lines = tracker.sla_lines(where, ctx.now)
+        write_array(line.json for line in lines)
+        worst = [(line.id, line.worst) for line in lines]
     else:
-        _table(report)
+        report = tracker.sla(select(tracker.tickets(for_sla=True), tracker.config, where), ctx.now)
+        if json_out:
+            emit_json([as_dict(s) for s in report])
+        else:
+            _table(report)
+        worst = [(s.ticket.id, s.worst) for s in report]
     bad = {"warning": ("warning", "breached"), "breach": ("breached",)}.get(fail_on or "", ())
-    hits = [s.ticket.id for s in report if any(c.state in bad for c in s.clocks)] if bad else []
+    hits = [ticket_id for ticket_id, state in worst if state in bad]
     if hits:
         note(f"{len(hits)} ticket(s) at or past {fail_on}: {', '.join(hits)}")
         click.get_current_context().exit(1)
