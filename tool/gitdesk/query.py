@@ -33,6 +33,11 @@ class Filter:
     def __post_init__(self) -> None:
         object.__setattr__(self, "words", tuple((self.text or "").lower().split()))
 
+    @property
+    def by_status_alone(self) -> bool:
+        """Whether a ticket's status alone decides whether it matches."""
+        return not (self.priority or self.type or self.team or self.assignee or self.tag or self.words)
+
     def matches(self, t: Ticket, config: Config) -> bool:
         """Whether `t` passes. Reads no times: Tracker.sla_lines passes tickets whose
         `created` and `updated` are still the cache's microseconds."""

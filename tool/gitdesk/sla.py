@@ -301,7 +301,18 @@ def plan_from(line: Timeline, policy: Policy, cal: Calendar) -> Plan:
     return Plan(policy.name, cal.name, micros(line.since), first, resolution, line.manual)
 
 
-Marks = dict[tuple[str, int], int]
+class Marks(dict[tuple[str, int], int]):
+    """Business time (µs) from the new year of each (calendar, year) to `now`, worked out
+    once: one for all the tickets measured at the same `now`."""
+
+    def __init__(self, cals: Mapping[str, Calendar], now: datetime) -> None:
+        super().__init__()
+        self.cals, self.now = cals, now
+
+    def __missing__(self, key: tuple[str, int]) -> int:
+        cal = self.cals[key[0]]
+        mark = self[key] = elapsed(cal, new_year(cal, key[1]), self.now) // _MICRO
+        return mark
 
 
 def measure(
@@ -315,13 +326,12 @@ def measure(
 ) -> Sla:
     """Both clocks at `now` (at or after `plan.since`) and the escalation level.
 
-    `marks` memoises the business time from each new year to `now` per calendar;
-    pass one dict for all the tickets measured at the same `now`.
+    Pass one `marks` (holding `cal` by its name) for all the tickets measured at `now`.
     """
-    marks = {} if marks is None else marks
+    marks = Marks({cal.name: cal}, now) if marks is None else marks
     f, r = plan.first_response, plan.resolution
-    first = read("first_response", f, _ran(f, cal, now, marks))
-    resolution = read("resolution", r, _ran(r, cal, now, marks))
+    first = read("first_response", f, _ran(f, cal.name, marks))
+    resolution = read("resolution", r, _ran(r, cal.name, marks))
     level, auto = _levels(plan.manual, raise_on, first.state, resolution.state)
     return _new(Sla, (ticket, plan.policy, plan.calendar, first, resolution, level, auto, texts))  # type: ignore[no-any-return]
 
@@ -355,21 +365,11 @@ def lines(
     with its sort key: urgency, then ID, then its number (the order of its file). No
     Ticket, Plan, Clock or Sla is made: this runs for each of 10k tickets in a warm
     `gitdesk sla --json`."""
-    marks: dict[tuple[str, int], int] = {}  # business time from each new year to now, per calendar
-
-    def ran(t: tuple[Any, ...], calendar: str) -> int:  # `_ran`, on a packed tally
-        if t[4] is None or t[5] is not None:
-            return 0
-        mark = marks.get((calendar, t[6]))
-        if mark is None:
-            cal = cals[calendar]
-            mark = marks[calendar, t[6]] = elapsed(cal, new_year(cal, t[6]), now) // _MICRO
-        return mark - t[7]  # type: ignore[no-any-return]
-
+    marks = Marks(cals, now)
     out: list[Ranked] = []
     for n, ticket_id, (_, calendar, _, f, r, manual), texts in cached:
-        fs, fu = _reading(f, ran(f, calendar))
-        rs, ru = _reading(r, ran(r, calendar))
+        fs, fu = _reading(f, _ran(f, calendar, marks))
+        rs, ru = _reading(r, _ran(r, calendar, marks))
         level, auto = _levels(manual, raise_on, fs, rs)
         rank, left = _urgency(fs, f[0] - fu, rs, r[0] - ru)
         json = _json(texts, level, auto, (fs, fu, f[0]), (rs, ru, r[0]))
@@ -383,15 +383,10 @@ def ranked(s: Sla, n: int) -> Ranked:
     return (*s.urgency(), *id_order(s.ticket.id), n, Line(s.ticket.id, s.worst, to_json(s)))
 
 
-def _ran(t: Tally, cal: Calendar, now: datetime, marks: Marks) -> int:
-    """Business time (µs) from the start of the run still going to `now`."""
-    if t.running is None or t.stopped is not None:
-        return 0
-    key = (cal.name, t.year)
-    mark = marks.get(key)
-    if mark is None:
-        mark = marks[key] = elapsed(cal, new_year(cal, t.year), now) // _MICRO
-    return mark - t.before
+def _ran(t: tuple[Any, ...], calendar: str, marks: Marks) -> int:
+    """Business time (µs) from the start of the run still going to `now`, if any; `t` is
+    a Tally or a packed one: (target, warning, used, due, running, stopped, year, before)."""
+    return 0 if t[4] is None or t[5] is not None else marks[calendar, t[6]] - t[7]
 
 
 def evaluate(

@@ -256,6 +256,8 @@ class Tracker:
         cache = self._sla_cache = self._sla_shelf()
         self._timelines, self.loaded = {}, {}
         named, kept, picks = config.sla.calendars, cache.entries.get, where.matches
+        # Whether each status passes, when nothing but the status decides (as for the open queue).
+        passes: dict[str, bool] | None = {} if where.by_status_alone else None
         quick: list[tuple[int, str, object, tuple[str, ...]]] = []  # file number, ID, packed plan, texts
         slow: list[Ticket] = []
         order: dict[str, int] = {}  # file number by path, for the tickets in `slow`
@@ -269,16 +271,20 @@ class Tracker:
                 else:
                     value = cast(tuple[Any, ...], hit[1])
                     fields = value[0]
-                    if fields is None:
+                    if fields is None or fields[_CREATED] is None or fields[_CREATED] > at:
                         continue
-                    raw = _new(Ticket, fields)  # times in µs: enough for the filter (see Filter.matches)
-                    created = fields[_CREATED]
-                    if created is None or created > at or not picks(raw, config):
+                    ok = passes.get(fields[_STATUS]) if passes is not None else None
+                    if ok is None:  # times still in µs: enough for the filter (see Filter.matches)
+                        ok = picks(_new(Ticket, fields), config)
+                        if passes is not None:
+                            passes[fields[_STATUS]] = ok
+                    if not ok:
                         continue
                     extra = value[2] if len(value) > 2 else None
                     if extra is not None and extra[0][2] <= at and extra[0][1] in named:
                         quick.append((n, fields[_ID], *extra))
-                        oldest = min(oldest, created)
+                        if fields[_CREATED] < oldest:
+                            oldest = fields[_CREATED]
                         continue
                     found = store.unpack(rel, key, value)
                 self.loaded[rel] = found
@@ -316,7 +322,7 @@ class Tracker:
         cals = self._calendars(range(min(years) - 1, max(years) + 1))
         cache = self._sla_cache if self._sla_cache is not None else self._sla_shelf()
         raise_on, at, measure, unpack = config.escalation.raise_on, micros(now), sla.measure, sla.unpack
-        marks: sla.Marks = {}  # business time from each new year to now, per calendar
+        marks = sla.Marks(cals, now)
         out: list[Sla | None] = []  # in the order given, which breaks ties of urgency
         missing: list[tuple[int, Ticket]] = []
         loaded = self._loaded
@@ -477,7 +483,7 @@ class Tracker:
 
 
 _new: Any = tuple.__new__  # a NamedTuple from a tuple, in C
-_CREATED, _ID = Ticket._fields.index("created"), Ticket._fields.index("id")
+_CREATED, _ID, _STATUS = (Ticket._fields.index(name) for name in ("created", "id", "status"))
 
 
 def max_number(names: Iterable[str], prefix: str) -> int:
