@@ -347,11 +347,17 @@ def _levels(manual: str, raise_on: Mapping[str, str], first: State, second: Stat
 
 
 class Line(NamedTuple):
-    """One ticket's row of `gitdesk sla --json`: its ID, worst state and JSON (see `lines`)."""
+    """One ticket's row of `gitdesk sla --json` (see `lines`): its ID, its worst state,
+    and what its JSON is made of (see `_json`), which is made when it is written: at
+    100k tickets, the rows' JSON would hold 50 MB at once."""
 
     id: str
     worst: State
-    json: str
+    parts: Parts
+
+    @property
+    def json(self) -> str:
+        return _json(*self.parts)
 
 
 Cached = tuple[int, str, Any, tuple[str, ...]]  # a number, a ticket ID, its packed plan and texts
@@ -372,15 +378,15 @@ def lines(
         rs, ru = _reading(r, _ran(r, calendar, marks))
         level, auto = _levels(manual, raise_on, fs, rs)
         rank, left = _urgency(fs, f[0] - fu, rs, r[0] - ru)
-        json = _json(texts, level, auto, (fs, fu, f[0]), (rs, ru, r[0]))
+        parts = (texts, level, auto, (fs, fu, f[0]), (rs, ru, r[0]))
         worst = fs if _RANK[fs] <= _RANK[rs] else rs
-        out.append((rank, left, *id_order(ticket_id), n, _new(Line, (ticket_id, worst, json))))
+        out.append((rank, left, *id_order(ticket_id), n, _new(Line, (ticket_id, worst, parts))))
     return out
 
 
 def ranked(s: Sla, n: int) -> Ranked:
     """What `lines` gives for a measured ticket."""
-    return (*s.urgency(), *id_order(s.ticket.id), n, Line(s.ticket.id, s.worst, to_json(s)))
+    return (*s.urgency(), *id_order(s.ticket.id), n, Line(s.ticket.id, s.worst, _parts(s)))
 
 
 def _ran(t: tuple[Any, ...], calendar: str, marks: Marks) -> int:
@@ -508,15 +514,25 @@ def to_json(s: Sla) -> str:
     """`as_dict(s)` as compact JSON (what json.dumps gives with separators (",", ":") and
     ensure_ascii off), written directly: for 10k tickets, building dicts and encoding them
     took a third of a warm `gitdesk sla --json`."""
+    return _json(*_parts(s))
+
+
+Reading = tuple[State, int, int]  # a clock's state, business time used and target (µs)
+Parts = tuple[tuple[str, ...], str, str | None, Reading, Reading]  # `_json`'s arguments
+
+
+def _parts(s: Sla) -> Parts:
     f, r = s.first_response, s.resolution
     texts = s.texts or _texts(
         s.ticket, s.policy, s.calendar, [(c.target_us, c.due_us, c.stopped_us) for c in (f, r)]
     )
-    first, resolution = (f.state, f.used_us, f.target_us), (r.state, r.used_us, r.target_us)
-    return _json(texts, s.level, s.auto_level, first, resolution)
-
-
-Reading = tuple[State, int, int]  # a clock's state, business time used and target (µs)
+    return (
+        texts,
+        s.level,
+        s.auto_level,
+        (f.state, f.used_us, f.target_us),
+        (r.state, r.used_us, r.target_us),
+    )
 
 
 def _json(texts: tuple[str, ...], level: str, auto: str | None, first: Reading, resolution: Reading) -> str:

@@ -245,7 +245,7 @@ class Tracker:
 
         The same rows, in the same order, as `to_json` of `sla(select(tickets(for_sla=True),
         config, where), now)`. But a ticket the SLA shelf serves with a plan valid at
-        `now` becomes its row straight from the shelf's plain values (see sla.line):
+        `now` becomes its row straight from the shelf's plain values (see sla.lines):
         at 10k tickets, making a Ticket, two Clocks and an Sla for each was most of
         a warm run. The others (new, changed, or with history after `now`) go
         through `sla`, and the shelf keeps their plans for the next run.
@@ -292,12 +292,13 @@ class Tracker:
                     slow.append(found.ticket)
                     order[rel] = n
             made = self._sla(slow, now) if slow else []
+            # Saved before the rows are made, which at 100k tickets hold 50 MB of JSON.
+            if len(files) != len(cache.entries) or cache.dirty:  # else every entry is a file's, unchanged
+                cache.save({rel for rel, _ in files})
             cals = self._calendars(range(moment_of(oldest).year - 1, now.year + 2)) if quick else {}
             rows = sla.lines(quick, cals, config.escalation.raise_on, now)
             rows += [sla.ranked(s, order[s.ticket.path]) for s in made]
             rows.sort()
-        if len(files) != len(cache.entries) or cache.dirty:  # else every entry was a file's, unchanged
-            cache.save({rel for rel, _ in files})
         return [row[-1] for row in rows]
 
     def _calendars(self, years: range) -> dict[str, Calendar]:
