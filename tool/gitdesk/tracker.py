@@ -145,7 +145,8 @@ class Tracker:
         return store.shelf(self.root, "sla.v2", f"{self.digest}/{self._holidays_stamp}/{sla.FORMAT}")
 
     def _prepare(self, loaded: store.Loaded) -> store.Loaded:
-        """Check a freshly parsed ticket, then keep the light form bulk reads need.
+        """Check a freshly parsed ticket (for the ticket shelf, which `validate` reads),
+        then keep the light form bulk reads need.
 
         The body and history go (show and text search read the file; the SLA
         clocks keep their own plans); the derived fields (level, resolution,
@@ -155,13 +156,16 @@ class Tracker:
         t = loaded.ticket
         if t is None:
             return loaded
-        from gitdesk.validate import check_ticket
+        if self._timelines is not None:  # for the SLA shelf, whose problems nothing reads: not checked
+            problems = loaded.problems
+            if t.created is not None:
+                from gitdesk.sla import timeline
 
-        problems = (*loaded.problems, *check_ticket(t, self.config))
-        if self._timelines is not None and t.created is not None:
-            from gitdesk.sla import timeline
+                self._timelines[t.path] = timeline(t, self.config.workflow)
+        else:
+            from gitdesk.validate import check_ticket
 
-            self._timelines[t.path] = timeline(t, self.config.workflow)
+            problems = (*loaded.problems, *check_ticket(t, self.config))
         light = t._replace(body="", present=frozenset(), history=())
         return store.Loaded(loaded.path, light, problems)
 
