@@ -348,16 +348,24 @@ def _levels(manual: str, raise_on: Mapping[str, str], first: State, second: Stat
 
 class Line(NamedTuple):
     """One ticket's row of `gitdesk sla --json` (see `lines`): its ID, its worst state,
-    and what its JSON is made of (see `_json`), which is made when it is written: at
-    100k tickets, the rows' JSON would hold 50 MB at once."""
+    and what its JSON is made of (`_json`'s arguments), which is made when it is
+    written: at 100k tickets, the rows' JSON would hold 50 MB at once."""
 
     id: str
     worst: State
-    parts: Parts
+    texts: tuple[str, ...]
+    level: str
+    auto_level: str | None
+    first: State
+    first_used: int
+    first_target: int
+    resolution: State
+    resolution_used: int
+    resolution_target: int
 
     @property
     def json(self) -> str:
-        return _json(*self.parts)
+        return _json(*self[2:])
 
 
 Cached = tuple[int, str, Any, tuple[str, ...]]  # a number, a ticket ID, its packed plan and texts
@@ -378,15 +386,15 @@ def lines(
         rs, ru = _reading(r, _ran(r, calendar, marks))
         level, auto = _levels(manual, raise_on, fs, rs)
         rank, left = _urgency(fs, f[0] - fu, rs, r[0] - ru)
-        parts = (texts, level, auto, (fs, fu, f[0]), (rs, ru, r[0]))
         worst = fs if _RANK[fs] <= _RANK[rs] else rs
-        out.append((rank, left, *id_order(ticket_id), n, _new(Line, (ticket_id, worst, parts))))
+        line = _new(Line, (ticket_id, worst, texts, level, auto, fs, fu, f[0], rs, ru, r[0]))
+        out.append((rank, left, *id_order(ticket_id), n, line))
     return out
 
 
 def ranked(s: Sla, n: int) -> Ranked:
     """What `lines` gives for a measured ticket."""
-    return (*s.urgency(), *id_order(s.ticket.id), n, Line(s.ticket.id, s.worst, _parts(s)))
+    return (*s.urgency(), *id_order(s.ticket.id), n, Line(s.ticket.id, s.worst, *_parts(s)))
 
 
 def _ran(t: tuple[Any, ...], calendar: str, marks: Marks) -> int:
@@ -492,7 +500,7 @@ def texts(ticket: Ticket, plan: Plan) -> tuple[str, ...]:
     for n, tally in zip((1, 3), tallies, strict=True):
         if tally.running is None:
             state, used = _reading(tally, 0)
-            out[n : n + 2] = ["", _clock_json((state, used, tally.target), out[n], out[n + 1])]
+            out[n : n + 2] = ["", _clock_json(state, used, tally.target, out[n], out[n + 1])]
     return tuple(out)
 
 
@@ -517,8 +525,7 @@ def to_json(s: Sla) -> str:
     return _json(*_parts(s))
 
 
-Reading = tuple[State, int, int]  # a clock's state, business time used and target (µs)
-Parts = tuple[tuple[str, ...], str, str | None, Reading, Reading]  # `_json`'s arguments
+Parts = tuple[tuple[str, ...], str, str | None, State, int, int, State, int, int]  # `_json`'s arguments
 
 
 def _parts(s: Sla) -> Parts:
@@ -526,25 +533,29 @@ def _parts(s: Sla) -> Parts:
     texts = s.texts or _texts(
         s.ticket, s.policy, s.calendar, [(c.target_us, c.due_us, c.stopped_us) for c in (f, r)]
     )
-    return (
-        texts,
-        s.level,
-        s.auto_level,
-        (f.state, f.used_us, f.target_us),
-        (r.state, r.used_us, r.target_us),
-    )
+    return (texts, s.level, s.auto_level, f.state, f.used_us, f.target_us, r.state, r.used_us, r.target_us)
 
 
-def _json(texts: tuple[str, ...], level: str, auto: str | None, first: Reading, resolution: Reading) -> str:
-    """A row from its texts and what changes with `now`: the level and the running clocks."""
+def _json(
+    texts: tuple[str, ...],
+    level: str,
+    auto: str | None,
+    first: State,
+    first_used: int,
+    first_target: int,
+    resolution: State,
+    resolution_used: int,
+    resolution_target: int,
+) -> str:
+    """A row from its texts and what changes with `now`: the level and the running clocks
+    (each clock's state, business time used and target, in µs)."""
     head, f_target, f_tail, r_target, r_tail = texts
-    f = _clock_json(first, f_target, f_tail) if f_target else f_tail
-    r = _clock_json(resolution, r_target, r_tail) if r_target else r_tail
+    f = _clock_json(first, first_used, first_target, f_target, f_tail) if f_target else f_tail
+    r = _clock_json(resolution, resolution_used, resolution_target, r_target, r_tail) if r_target else r_tail
     return f'{head}"level":{_text(level)},"auto_level":{_maybe(auto)},"first_response":{f},"resolution":{r}}}'
 
 
-def _clock_json(clock: Reading, target: str, tail: str) -> str:
-    state, used_us, target_us = clock
+def _clock_json(state: State, used_us: int, target_us: int, target: str, tail: str) -> str:
     used, left = used_us / MINUTE, (target_us - used_us) / MINUTE
     return (f'{{"state":"{state}","target_minutes":{target},"used_minutes":{used!r},'
             f'"left_minutes":{left!r},{tail}')  # fmt: skip
