@@ -11,7 +11,7 @@ without saying anything twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -133,10 +133,17 @@ def reasons(tickets: Iterable[Ticket], config: Config) -> dict[str, str]:
     }
 
 
-def plan(wants: Mapping[str, Want], issues: Iterable[Issue], reasons: Mapping[str, str]) -> list[Action]:
+def plan(
+    wants: Mapping[str, Want],
+    issues: Iterable[Issue],
+    reasons: Mapping[str, str],
+    unread: Collection[str] = (),
+) -> list[Action]:
     """The steps that make the open issues match `wants`; nothing when they already do.
 
-    `reasons` says, per ticket ID, why it needs no issue (see `reasons`).
+    `reasons` says, per ticket ID, why it needs no issue (see `reasons`). The
+    issue of a ticket whose file cannot be read now (`unread`: IDs from file
+    names) is left as it is: a broken edit does not close an escalation.
     """
     actions: list[Action] = []
     seen: dict[str, Issue] = {}
@@ -152,6 +159,8 @@ def plan(wants: Mapping[str, Want], issues: Iterable[Issue], reasons: Mapping[st
             continue
         seen[tid] = issue
         want = wants.get(tid)
+        if want is None and tid in unread and tid not in reasons:
+            continue
         if want is None:
             text = f"Closing: {reasons.get(tid, f'{tid} no longer exists')}."
             actions.append(

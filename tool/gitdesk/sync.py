@@ -7,6 +7,7 @@ from datetime import datetime
 
 from gitdesk.escalation import Action, Issue, Links, Step, announced, labels, plan, reasons, wanted
 from gitdesk.github import GitHub, Uncertain
+from gitdesk.ticket import id_in_name
 from gitdesk.tracker import Tracker
 
 ATTEMPTS = 3
@@ -29,7 +30,8 @@ def compute(tracker: Tracker, now: datetime, issues: list[Issue], links: Links) 
     config = tracker.config
     open_tickets = [t for t in tickets if config.workflow.is_open(t.status)]
     wants = wanted(tracker.sla(open_tickets, now), config, links)
-    return plan(wants, issues, reasons(tickets, config))
+    unread = {found for path in tracker.unreadable if (found := id_in_name(path))}
+    return plan(wants, issues, reasons(tickets, config), unread)
 
 
 def run(tracker: Tracker, gh: GitHub | None, now: datetime, links: Links, apply: bool,

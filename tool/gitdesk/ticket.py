@@ -179,6 +179,15 @@ def format_micros(us: int) -> str:
     return format_time(moment_of(us))
 
 
+_NAMED = re.compile(r"^([A-Z][A-Z0-9]*-[1-9][0-9]*)(?:-.*)?\.md$")
+
+
+def id_in_name(path: str) -> str | None:
+    """The ticket ID a file's name gives (`tickets/T-42-vpn-drops.md`: T-42), if any."""
+    found = _NAMED.match(path.rsplit("/", 1)[-1])
+    return found.group(1) if found else None
+
+
 def id_order(ticket_id: str) -> tuple[str, int]:
     """Sort key of an ID: by prefix, then by number (T-9 before T-10)."""
     prefix, _, number = ticket_id.rpartition("-")

@@ -118,6 +118,7 @@ class Tracker:
         cache = self._sla_shelf() if for_sla else store.shelf(self.root, "tickets.v5", self.digest)
         found = store.load_all(self.root, cache, self._prepare, progress)
         self.loaded = {x.path: x for x in found}
+        self.unreadable = [x.path for x in found if x.ticket is None]
         if for_sla:
             self._sla_cache = cache  # saved by `sla`, with the plans it makes
         else:
@@ -127,6 +128,8 @@ class Tracker:
     # Filled by load_all: the files by path (with their cache keys), and the SLA
     # timelines of the files parsed in that run, when asked.
     loaded: dict[str, store.Loaded] = field(default_factory=dict, init=False, repr=False)
+    # The files of the last bulk read that gave no ticket (left out; `validate` says why).
+    unreadable: list[str] = field(default_factory=list, init=False, repr=False)
     _timelines: dict[str, Timeline] | None = field(default=None, init=False, repr=False)
     _sla_cache: store.Shelf | None = field(default=None, init=False, repr=False)
 
@@ -258,7 +261,7 @@ class Tracker:
 
         config, at = self.config, micros(now)
         cache = self._sla_cache = self._sla_shelf()
-        self._timelines, self.loaded = {}, {}
+        self._timelines, self.loaded, self.unreadable = {}, {}, []
         named, kept, picks = config.sla.calendars, cache.entries.get, where.matches
         # Whether each status passes, when nothing but the status decides (as for the open queue).
         passes: dict[str, bool] | None = {} if where.by_status_alone else None
@@ -275,7 +278,10 @@ class Tracker:
                 else:
                     value = cast(tuple[Any, ...], hit[1])
                     fields = value[0]
-                    if fields is None or fields[_CREATED] is None or fields[_CREATED] > at:
+                    if fields is None:
+                        self.unreadable.append(rel)
+                        continue
+                    if fields[_CREATED] is None or fields[_CREATED] > at:
                         continue
                     ok = passes.get(fields[_STATUS]) if passes is not None else None
                     if ok is None:  # times still in µs: enough for the filter (see Filter.matches)
@@ -292,7 +298,9 @@ class Tracker:
                         continue
                     found = store.unpack(rel, key, value)
                 self.loaded[rel] = found
-                if found.ticket is not None and picks(found.ticket, config):
+                if found.ticket is None:
+                    self.unreadable.append(rel)
+                elif picks(found.ticket, config):
                     slow.append(found.ticket)
                     order[rel] = n
             made = self._sla(slow, now) if slow else []

@@ -257,3 +257,20 @@ def test_settings_come_from_the_actions_environment_and_never_show_the_token() -
         "http://127.0.0.1:9",
     )
     assert "ghs_secret" not in repr(settings)
+
+
+def test_a_ticket_file_broken_by_an_edit_does_not_close_its_issue(desk: Desk, gh: FakeGitHub) -> None:
+    tid = p1(desk, "Mail server down", 20)  # breached: an L3 issue
+    sync(desk, gh, NOW)
+    assert len(open_issues(gh)) == 1
+    path = desk.path(tid)
+    rel = path.relative_to(desk.root).as_posix()
+    path.write_text(f"---\nid: {tid}\ntitle: [an edit that broke the YAML\n---\n")
+    gh.clear_requests()
+    out = sync(desk, gh, NOW)
+    assert "create 0, raise 0, update 0, close 0" in out and gh.count_writes() == 0
+    assert f"could not be read and are left out (their escalation issues are left as they are): {rel}" in out
+    assert len(open_issues(gh)) == 1
+    path.unlink()  # a ticket that is gone closes its issue, as before
+    assert "close 1" in sync(desk, gh, NOW)
+    assert open_issues(gh) == []

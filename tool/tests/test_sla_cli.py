@@ -246,3 +246,20 @@ def test_the_json_rows_made_from_the_cache_are_those_of_the_measured_tickets(des
     desk.ok("move", "T-9", "in-progress", env={"GITDESK_NOW": "2026-11-20T01:00:00Z", **agus})  # a reopen
     (desk.root / "tickets/T-12-erp-access-for-new-sales-admin-rizky-starts-12.md").unlink()
     compare()
+
+
+def test_a_ticket_file_that_cannot_be_read_is_named_not_silently_dropped(desk: Desk) -> None:
+    kept = make(desk, "Mail down", "P2", "2026-11-20T04:00:00Z")
+    desk.write("tickets/T-8-broken.md", "---\nid: T-8\ntitle: [unclosed\n---\n")
+    desk.write("tickets/T-9-binary.md", b"\xff\xfe\x00 not text")
+    age(*(desk.root / "tickets").glob("T-*.md"))
+    for _ in range(2):  # parsed, then from the cache
+        for args in (["sla", "--json"], ["sla"], ["list", "--json"], ["list"]):
+            result = desk.run(*args)
+            assert result.exit_code == 0, result.stderr
+            assert kept in result.stdout
+            assert (
+                "2 ticket file(s) could not be read and are left out: tickets/T-8-broken.md, "
+                "tickets/T-9-binary.md; run `gitdesk validate`" in result.stderr
+            ), args
+    assert desk.run("sla", "--fail-on", "breach").exit_code == 1  # the readable ticket is breached

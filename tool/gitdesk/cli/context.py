@@ -130,5 +130,14 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
+def left_out(tracker: Tracker, what: str = "left out") -> None:
+    """Name the ticket files the last bulk read could not use (the exit code is the command's)."""
+    bad = tracker.unreadable
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        note(f"gitdesk: {len(bad)} ticket file(s) could not be read and are {what}: {shown}; "
+             "run `gitdesk validate`")  # fmt: skip
+
+
 def interactive() -> bool:
     return sys.stdin.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gitdesk.cli.context import Context, emit_json, note, pass_ctx
+from gitdesk.cli.context import Context, emit_json, left_out, note, pass_ctx
 
 if TYPE_CHECKING:
     from gitdesk.escalation import Links
@@ -51,6 +51,7 @@ def sync(ctx: Context, dry_run: bool, as_json: bool) -> None:
     gh = GitHub(settings) if settings else None
     links = _links(ctx)
     outcome = service.run(ctx.tracker, gh, ctx.now, links, apply=not dry_run, report=note)
+    left_out(ctx.tracker, "left out (their escalation issues are left as they are)")
     if as_json:
         emit_json([{"step": a.step.value, "ticket": a.ticket_id, "issue": a.number,
                     "level": a.want.level if a.want else None, "title": a.want.title if a.want else None}

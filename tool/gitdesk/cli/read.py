@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, bulk, emit_json, pass_ctx, write_array
+from gitdesk.cli.context import Context, bulk, emit_json, left_out, pass_ctx, write_array
 from gitdesk.query import SORT_KEYS
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ def list_(ctx: Context, /, sort: str, reverse: bool, limit: int | None, as_json:
             writer.writerow([*_cells(t), " ".join(t.tags), t.level])
     else:
         _table(chosen)
+    left_out(tracker)
 
 
 def _cells(t: Ticket) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitdesk.cli.context import Context, bulk, emit_json, note, pass_ctx, write_array
+from gitdesk.cli.context import Context, bulk, emit_json, left_out, note, pass_ctx, write_array
 from gitdesk.cli.read import filter_options, make_filter
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ def sla(ctx: Context, /, fail_on: str | None, json_out: bool, **filters: Any) ->
         else:
             _table(report)
         worst = [(s.ticket.id, s.worst) for s in report]
+    left_out(tracker)
     bad = {"warning": ("warning", "breached"), "breach": ("breached",)}.get(fail_on or "", ())
     hits = [ticket_id for ticket_id, state in worst if state in bad]
     if hits:
