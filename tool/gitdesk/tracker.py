@@ -304,7 +304,8 @@ class Tracker:
                     slow.append(found.ticket)
                     order[rel] = n
             made = self._sla(slow, now) if slow else []
-            # Saved before the rows are made, which at 100k tickets hold 50 MB of JSON.
+            # Saved before the rows are made, so that the shelf's payload and the rows are
+            # not in memory at once (at 100k tickets, a cold run peaked 65 MB higher).
             if len(files) != len(cache.entries) or cache.dirty:  # else every entry is a file's, unchanged
                 cache.save({rel for rel, _ in files})
             cals = self._calendars(range(moment_of(oldest).year - 1, now.year + 2)) if quick else {}
